@@ -1,0 +1,4 @@
+//! kubecis: audits a Kubernetes node and cluster against the CIS Kubernetes Benchmark.
+
+pub mod policies;
+pub mod report;
