@@ -294,3 +294,90 @@ fn every_fixture_node_materializes() {
         }
     }
 }
+
+/// The fixtures are what their descriptions claim, once materialized: the end-to-end tests rely
+/// on these properties, so a fixture edit that loses one must fail here first.
+#[test]
+fn fixtures_have_the_properties_they_claim() {
+    let uid = |node: &FixtureNode, p: &str| fs::metadata(node.root().join(p)).unwrap().uid();
+
+    let broken = FixtureNode::materialize("broken-node");
+    let r = broken.root();
+    assert_eq!(
+        mode_of(&r.join("etc/kubernetes/manifests/kube-apiserver.yaml")),
+        0o666
+    );
+    assert_eq!(
+        mode_of(&r.join("etc/kubernetes/manifests/kube-controller-manager.yaml")),
+        0o777
+    );
+    assert_eq!(mode_of(&r.join("var/lib/etcd")), 0o755);
+    assert!(!r.join("etc/kubernetes/scheduler.conf").exists());
+    assert!(!r.join("var/lib/kube-proxy/kubeconfig.conf").exists());
+    let kubelet: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(kubelet["readOnlyPort"].as_u64(), Some(10255));
+    assert_eq!(
+        kubelet["authentication"]["anonymous"]["enabled"].as_bool(),
+        Some(true)
+    );
+    let api = &broken.processes()[0].argv;
+    for flag in [
+        "--anonymous-auth=true",
+        "--profiling=true",
+        "--authorization-mode=AlwaysAllow",
+    ] {
+        assert!(
+            api.iter().any(|a| a == flag),
+            "broken apiserver lacks {flag}"
+        );
+    }
+    if !fixture::skip_without_chown("broken-node owners") {
+        assert_eq!(
+            uid(
+                &broken,
+                "etc/kubernetes/manifests/kube-controller-manager.yaml"
+            ),
+            65534
+        );
+        assert_eq!(uid(&broken, "etc/kubernetes/admin.conf"), 1000);
+    }
+    drop(broken);
+
+    let hardened = FixtureNode::materialize("hardened-control-plane");
+    let r = hardened.root();
+    assert_eq!(mode_of(&r.join("var/lib/etcd")), 0o700);
+    for entry in walkdir::WalkDir::new(r.join("etc/kubernetes")) {
+        let entry = entry.unwrap();
+        let mode = mode_of(entry.path());
+        assert_eq!(mode & 0o022, 0, "{} is {mode:o}", entry.path().display());
+        if entry.file_type().is_file() {
+            assert_eq!(mode & 0o133, 0, "{} is {mode:o}", entry.path().display());
+        }
+    }
+    if !fixture::skip_without_chown("hardened etcd owner") {
+        assert_eq!(uid(&hardened, "var/lib/etcd/member/snap/db"), 997);
+    }
+    drop(hardened);
+
+    let eks = FixtureNode::materialize("eks-worker");
+    let r = eks.root();
+    let used: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(r.join("etc/kubernetes/kubelet/kubelet-config.json")).unwrap(),
+    )
+    .unwrap();
+    let stale: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(used["readOnlyPort"], 0);
+    assert_eq!(stale["readOnlyPort"].as_u64(), Some(10255));
+    let argv = &eks.processes()[0].argv;
+    let at = argv.iter().position(|a| a == "--config").unwrap();
+    assert_eq!(argv[at + 1], "/etc/kubernetes/kubelet/kubelet-config.json");
+    drop(eks);
+
+    let bad = FixtureNode::materialize("broken-kubelet-config");
+    let text = fs::read_to_string(bad.root().join("var/lib/kubelet/config.yaml")).unwrap();
+    assert!(serde_yaml::from_str::<serde_yaml::Value>(&text).is_err());
+}

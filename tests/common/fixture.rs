@@ -392,13 +392,24 @@ fn fake_component_path() -> Result<PathBuf> {
 
 fn acquire_lock() -> Result<Flock<File>> {
     let path = std::env::temp_dir().join(LOCK_FILE_NAME);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening lock file {}", path.display()))?;
+    // Open an existing lock file without O_CREAT: with fs.protected_regular, O_CREAT on another
+    // user's file in sticky /tmp is refused even to root.
+    let file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let f = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("creating lock file {}", path.display()))?;
+            // Shared by every user who runs the tests on this machine.
+            let _ = f.set_permissions(fs::Permissions::from_mode(0o666));
+            f
+        }
+        Err(e) => return Err(e).with_context(|| format!("opening lock file {}", path.display())),
+    };
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| anyhow!("locking {}: {errno}", path.display()))
 }
