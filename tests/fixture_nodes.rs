@@ -97,8 +97,8 @@ fn check_golden(name: &str, targets: &str) -> BTreeMap<String, Outcome> {
     }
     let text = fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (KUBECIS_BLESS=1 writes it)", path.display()));
-    let golden: Golden = serde_yaml::from_str(&text)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let golden: Golden =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(golden.targets, targets, "{}: targets", path.display());
     let mut diffs = Vec::new();
     for (id, want) in &golden.checks {
@@ -134,7 +134,7 @@ fn status<'a>(results: &'a BTreeMap<String, Outcome>, id: &str) -> &'a str {
 fn assert_no_pass_without_evidence(name: &str, results: &BTreeMap<String, Outcome>) {
     for (id, o) in results {
         assert!(
-            !(o.status == "PASS" && !o.reason.is_empty()),
+            o.status != "PASS" || o.reason.is_empty(),
             "{name}: {id} is PASS although {}",
             o.reason
         );
@@ -175,7 +175,12 @@ fn kubeadm_control_plane() {
 fn kubeadm_worker() {
     let r = check_golden("kubeadm-worker", WORKER);
     assert_no_pass_without_evidence("kubeadm-worker", &r);
-    assert_all("kubeadm-worker", &r, &["4.2.1", "4.2.2", "4.2.4"], &["PASS"]);
+    assert_all(
+        "kubeadm-worker",
+        &r,
+        &["4.2.1", "4.2.2", "4.2.4"],
+        &["PASS"],
+    );
 }
 
 #[test]
@@ -222,8 +227,8 @@ fn broken_node_fails_what_it_breaks() {
         "2.2", "2.3", "2.5", "2.6",
         // kubelet: service file 666, kubelet.conf 666, config 666 nobody, anonymous,
         // AlwaysAllow, read-only port 10255, kernel defaults, iptables chains, rotation off
-        "4.1.1", "4.1.2", "4.1.5", "4.1.9", "4.1.10", "4.2.1", "4.2.2", "4.2.4", "4.2.6",
-        "4.2.7", "4.2.11",
+        "4.1.1", "4.1.2", "4.1.5", "4.1.9", "4.1.10", "4.2.1", "4.2.2", "4.2.4", "4.2.6", "4.2.7",
+        "4.2.11",
     ];
     if fixture::can_chown() {
         // 1.1.19: a key inside pki/ owned by ubuntu (only visible when owners were applied).
@@ -233,7 +238,12 @@ fn broken_node_fails_what_it_breaks() {
     }
     assert_all(name, &r, &must_fail, &["FAIL"]);
     // scheduler.conf and kube-proxy's kubeconfig are referenced but missing.
-    assert_all(name, &r, &["1.1.15", "1.1.16", "4.1.3", "4.1.4"], &["WARN", "FAIL"]);
+    assert_all(
+        name,
+        &r,
+        &["1.1.15", "1.1.16", "4.1.3", "4.1.4"],
+        &["WARN", "FAIL"],
+    );
 }
 
 #[test]
@@ -245,7 +255,9 @@ fn unparsable_kubelet_config_is_never_a_pass() {
     assert_all(
         name,
         &r,
-        &["4.2.1", "4.2.2", "4.2.3", "4.2.4", "4.2.6", "4.2.7", "4.2.11"],
+        &[
+            "4.2.1", "4.2.2", "4.2.3", "4.2.4", "4.2.6", "4.2.7", "4.2.11",
+        ],
         &["WARN", "FAIL"],
     );
 }
