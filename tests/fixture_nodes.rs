@@ -17,7 +17,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use common::fixture::{self, FixtureNode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Targets audited on each kind of node.
 const CONTROL_PLANE: &str = "master,controlplane,etcd,node";
@@ -29,9 +29,11 @@ struct Outcome {
     status: String,
     /// Why the evidence could not be gathered or judged; empty when it was.
     reason: String,
+    /// What was observed, for the reviewer of a blessed golden.
+    actual: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Golden {
     targets: String,
     checks: BTreeMap<String, String>,
@@ -67,6 +69,7 @@ fn audit(node: &FixtureNode, targets: &str) -> BTreeMap<String, Outcome> {
                 let outcome = Outcome {
                     status: r["status"].as_str().unwrap().to_string(),
                     reason: r["reason"].as_str().unwrap_or_default().to_string(),
+                    actual: r["actual_value"].as_str().unwrap_or_default().to_string(),
                 };
                 let dup = results.insert(id.clone(), outcome);
                 assert!(dup.is_none(), "{}: check {id} reported twice", node.name());
@@ -87,12 +90,23 @@ fn check_golden(name: &str, targets: &str) -> BTreeMap<String, Outcome> {
         .map(|(id, o)| (id.clone(), o.status.clone()))
         .collect();
     if std::env::var_os("KUBECIS_BLESS").is_some() {
-        let golden = Golden {
-            targets: targets.to_string(),
-            checks: actual,
-        };
-        fs::write(&path, serde_yaml::to_string(&golden).unwrap()).unwrap();
-        eprintln!("blessed {} -- review the diff", path.display());
+        let mut ids: Vec<&String> = actual.keys().collect();
+        ids.sort_by_key(|id| numeric_id(id));
+        let mut text = format!(
+            "# Verdicts of `kubecis run --benchmark cis-1.23 --targets {targets}` on this node,\n\
+             # reviewed by hand (see tests/fixture_nodes.rs). Ids are in benchmark order.\n\
+             targets: {targets}\nchecks:\n"
+        );
+        for id in ids {
+            text += &format!("  \"{id}\": {}\n", actual[id]);
+        }
+        fs::write(&path, text).unwrap();
+        let mut review = format!("blessed {} -- review the diff:\n", path.display());
+        for (id, o) in &results {
+            let actual: String = o.actual.chars().take(100).collect();
+            review += &format!("  {id:8} {:4} {actual} {}\n", o.status, o.reason);
+        }
+        eprintln!("{review}");
         return results;
     }
     let text = fs::read_to_string(&path)
@@ -121,6 +135,13 @@ fn check_golden(name: &str, targets: &str) -> BTreeMap<String, Outcome> {
         diffs.join("\n  ")
     );
     results
+}
+
+/// "1.2.10" -> [1, 2, 10], so ids sort as the benchmark orders them.
+fn numeric_id(id: &str) -> Vec<u32> {
+    id.split('.')
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect()
 }
 
 fn status<'a>(results: &'a BTreeMap<String, Outcome>, id: &str) -> &'a str {
@@ -166,7 +187,7 @@ fn kubeadm_control_plane() {
     assert_all(
         "kubeadm-control-plane",
         &r,
-        &["1.1.1", "1.1.11", "1.2.8", "1.2.9", "4.2.1", "4.2.4"],
+        &["1.1.1", "1.1.11", "1.2.8", "1.2.9", "4.2.1", "4.2.2"],
         &["PASS"],
     );
 }
@@ -178,9 +199,11 @@ fn kubeadm_worker() {
     assert_all(
         "kubeadm-worker",
         &r,
-        &["4.2.1", "4.2.2", "4.2.4"],
+        &["4.1.5", "4.1.9", "4.2.1", "4.2.2", "4.2.3", "4.2.11"],
         &["PASS"],
     );
+    // kubeadm does not turn on kernel-default protection.
+    assert_all("kubeadm-worker", &r, &["4.2.6"], &["FAIL"]);
 }
 
 #[test]
@@ -214,21 +237,22 @@ fn broken_node_fails_what_it_breaks() {
     let name = "broken-node";
     let r = check_golden(name, CONTROL_PLANE);
     assert_no_pass_without_evidence(name, &r);
+    // Scored (Automated) recommendations the node breaks: FAIL.
     let mut must_fail = vec![
-        // files: 666/777/664 modes, owners nobody/ubuntu/nogroup, etcd data dir 755
-        "1.1.1", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.8", "1.1.11", "1.1.13", "1.1.14",
-        "1.1.17", "1.1.18", "1.1.21",
-        // apiserver: anonymous auth, token file, no kubelet client cert or CA, AlwaysAllow,
-        // AlwaysAdmit, no NodeRestriction, profiling
-        "1.2.1", "1.2.2", "1.2.5", "1.2.6", "1.2.7", "1.2.8", "1.2.9", "1.2.11", "1.2.16", "1.2.18",
+        // files: 666/777/664 modes, owners nobody/ubuntu/nogroup, etcd data dir 755 root
+        "1.1.1", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.8", "1.1.11", "1.1.12", "1.1.13",
+        "1.1.14", "1.1.17", "1.1.18",
+        // apiserver: token file, no kubelet client cert or CA, AlwaysAllow, AlwaysAdmit, no
+        // NodeRestriction, profiling, no audit log
+        "1.2.2", "1.2.5", "1.2.6", "1.2.7", "1.2.8", "1.2.9", "1.2.11", "1.2.16", "1.2.18",
+        "1.2.19",
         // controller manager and scheduler: profiling, SA credentials, 0.0.0.0
         "1.3.2", "1.3.3", "1.3.7", "1.4.1", "1.4.2",
         // etcd: no client/peer cert auth, auto-TLS
         "2.2", "2.3", "2.5", "2.6",
-        // kubelet: service file 666, kubelet.conf 666, config 666 nobody, anonymous,
-        // AlwaysAllow, read-only port 10255, kernel defaults, iptables chains, rotation off
-        "4.1.1", "4.1.2", "4.1.5", "4.1.9", "4.1.10", "4.2.1", "4.2.2", "4.2.4", "4.2.6", "4.2.7",
-        "4.2.11",
+        // kubelet: drop-in 666 owned by ubuntu, kubelet.conf 666, config 666 nobody,
+        // anonymous, AlwaysAllow, kernel defaults, iptables chains, rotation off
+        "4.1.1", "4.1.2", "4.1.5", "4.1.9", "4.1.10", "4.2.1", "4.2.2", "4.2.6", "4.2.7", "4.2.11",
     ];
     if fixture::can_chown() {
         // 1.1.19: a key inside pki/ owned by ubuntu (only visible when owners were applied).
@@ -237,13 +261,18 @@ fn broken_node_fails_what_it_breaks() {
         fixture::skip_without_chown("broken-node 1.1.19");
     }
     assert_all(name, &r, &must_fail, &["FAIL"]);
-    // scheduler.conf and kube-proxy's kubeconfig are referenced but missing.
+    // Unscored (Manual) recommendations it breaks: kubecis, like kube-bench, reports a failed
+    // unscored check as WARN. CNI conflist 666, keys 644, anonymous auth, read-only port 10255.
     assert_all(
         name,
         &r,
-        &["1.1.15", "1.1.16", "4.1.3", "4.1.4"],
-        &["WARN", "FAIL"],
+        &["1.1.9", "1.1.21", "1.2.1", "1.2.10", "4.2.4"],
+        &["WARN"],
     );
+    // scheduler.conf and kube-proxy's kubeconfig are referenced but missing: no verdict on a
+    // file that is not there (4.1.3/4.1.4 read "if the proxy kubeconfig exists", hence INFO).
+    assert_all(name, &r, &["1.1.15", "1.1.16"], &["WARN", "FAIL"]);
+    assert_all(name, &r, &["4.1.3", "4.1.4"], &["WARN", "FAIL", "INFO"]);
 }
 
 #[test]
