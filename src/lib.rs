@@ -5,6 +5,7 @@
 //! Section 5 is judged from Kubernetes API objects ([`policies`]).
 
 pub mod benchmark;
+pub mod collect;
 pub mod facts;
 pub mod policies;
 pub mod report;
