@@ -4,8 +4,14 @@
 //! ([`audit`]) → verdicts ([`verdict`]), driven by [`runner`] → reports ([`report`]).
 //! Section 5 is judged from Kubernetes API objects ([`policies`]).
 
+pub mod audit;
 pub mod benchmark;
+pub mod cli;
 pub mod collect;
+pub mod commands;
+pub mod demo;
 pub mod facts;
 pub mod policies;
 pub mod report;
+pub mod runner;
+pub mod verdict;

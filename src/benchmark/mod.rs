@@ -2,6 +2,7 @@
 //! parsing files ([`load`]) and `$variable` substitution ([`vars`]).
 
 pub mod config;
+pub mod doc;
 pub mod load;
 pub mod model;
 pub mod vars;

@@ -192,7 +192,12 @@ impl Facts {
                 .map(|t| file::parse_id_names(&t))
                 .unwrap_or_default()
         });
-        names.get(&uid).cloned().unwrap_or_else(|| uid.to_string())
+        match names.get(&uid) {
+            Some(name) => name.clone(),
+            // uid 0 is root by definition, even on a tree without /etc/passwd.
+            None if uid == 0 => "root".into(),
+            None => uid.to_string(),
+        }
     }
 
     /// The group name of a gid, through the node's `/etc/group`; the number when unknown.
@@ -202,7 +207,11 @@ impl Facts {
                 .map(|t| file::parse_id_names(&t))
                 .unwrap_or_default()
         });
-        names.get(&gid).cloned().unwrap_or_else(|| gid.to_string())
+        match names.get(&gid) {
+            Some(name) => name.clone(),
+            None if gid == 0 => "root".into(),
+            None => gid.to_string(),
+        }
     }
 
     fn remember<T: Clone>(
