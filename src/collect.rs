@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::facts::{Snapshot, SNAPSHOT_FORMAT};
+use crate::benchmark::load::{self, DefinitionSource};
+use crate::facts::{Facts, Snapshot, SNAPSHOT_FORMAT};
+use crate::runner::{choose_benchmark, RunError, Runner, Selection};
 
 /// What replaces a secret in a snapshot.
 pub const REDACTED: &str = "REDACTED";
@@ -34,6 +36,54 @@ pub enum SnapshotFileError {
          (it reads {SNAPSHOT_FORMAT:?}); collect it again with this version"
     )]
     Format { path: String, found: String },
+}
+
+/// Runs the selected checks against the live node behind `facts` — the results are thrown
+/// away — and returns everything they read, redacted.
+///
+/// Without `--targets` every target of the benchmark that reads the node is run (all but
+/// `policies`, which judges API objects rather than node facts), whatever runs on the node:
+/// then any later `run --snapshot`, with or without `--targets`, finds every fact it asks
+/// for, and its target detection sees the same running components the live run would.
+pub fn collect(
+    source: &DefinitionSource,
+    config_file: Option<&Path>,
+    sel: &Selection,
+    facts: &Facts,
+) -> Result<Snapshot, RunError> {
+    let base = load::load_config(source, config_file, None)?;
+    let benchmark = choose_benchmark(&base, sel)?;
+    let config = load::load_config(source, config_file, Some(&benchmark))?;
+    let mut sel = Selection {
+        benchmark: Some(benchmark.clone()),
+        ..sel.clone()
+    };
+    if sel.targets.is_empty() {
+        let mapped = config
+            .target_mapping
+            .get(&benchmark)
+            .cloned()
+            .unwrap_or_default();
+        for target in mapped {
+            let has_file = source
+                .read(&format!("{benchmark}/{target}.yaml"))?
+                .is_some();
+            if target != "policies" && has_file {
+                sel.targets.push(target);
+            }
+        }
+    }
+    let objects = Err("collect records node facts only; API objects are not read".to_string());
+    Runner {
+        source,
+        config: &config,
+        facts,
+        objects: &objects,
+    }
+    .run(&sel)?;
+    let mut snapshot = facts.snapshot();
+    redact(&mut snapshot);
+    Ok(snapshot)
 }
 
 /// Where a snapshot goes: a file, or standard output for `-` (so `ssh node sudo kubecis collect
