@@ -28,9 +28,10 @@ FROM scratch
 # passing --config-dir).
 COPY --from=build /out/kubecis /usr/local/bin/kubecis
 COPY --from=build /out/cfg /usr/local/bin/cfg
-# Proves at build time that the binary runs with nothing else in the image: a dynamic
+# Proves at build time that the binary runs with nothing else in the image (`version` is
+# the tool's version; `--version` is the Kubernetes version, as in kube-bench): a dynamic
 # binary would fail here ("no such file or directory" for its missing loader).
-RUN ["/usr/local/bin/kubecis", "--version"]
+RUN ["/usr/local/bin/kubecis", "version"]
 
 # Root, deliberately. The files CIS asks about (static pod manifests, PKI keys, kubelet
 # config, kubeconfigs) are mostly root:root with mode 600; only their owner (uid 0) or a

@@ -25,8 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the checks of a benchmark against this node (and cluster).
     Run(Box<RunArgs>),
-    /// Record the facts the checks read on this node into a snapshot (JSON), for
-    /// `run --snapshot` elsewhere. Secrets no check compares are redacted.
+    /// Record the facts the checks read on this node, for `run --snapshot` elsewhere.
+    ///
+    /// The snapshot is versioned JSON (docs/snapshot.md). Secrets no check compares
+    /// (encryption keys, tokens, private keys) are redacted before it is written.
     Collect(Box<CollectArgs>),
     /// Run the bundled benchmark on the embedded demo node: no Kubernetes needed.
     Demo(DemoArgs),

@@ -7,9 +7,13 @@
 //! variable, or without root (chroot(2) needs CAP_SYS_CHROOT), the test says so and
 //! skips: a stale binary found lying in target/ would prove nothing about this commit.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::fixture::FixtureNode;
 
 fn static_bin() -> Option<PathBuf> {
     let Some(bin) = std::env::var_os("KUBECIS_STATIC_BIN") else {
@@ -96,16 +100,18 @@ fn static_binary_runs_alone_in_an_empty_root() {
         "the jail holds the binary only"
     );
 
-    let version = in_chroot(root.path(), &["--version"]);
+    // `version` is the tool's version (`--version` is the Kubernetes version, as in
+    // kube-bench).
+    let version = in_chroot(root.path(), &["version"]);
     assert!(
         version.status.success(),
-        "--version in chroot:\n{}",
+        "version in chroot:\n{}",
         text(&version)
     );
-    let out = String::from_utf8_lossy(&version.stdout);
-    assert!(
-        out.contains("kubecis") && out.contains(env!("CARGO_PKG_VERSION")),
-        "--version names the tool and its version:\n{}",
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("kubecis {}", env!("CARGO_PKG_VERSION")),
+        "{}",
         text(&version)
     );
 
@@ -115,5 +121,96 @@ fn static_binary_runs_alone_in_an_empty_root() {
         String::from_utf8_lossy(&help.stdout).contains("run"),
         "--help lists the run command:\n{}",
         text(&help)
+    );
+}
+
+/// Finds a program on the test's PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The static binary audits a fixture node from inside a root that holds only itself, the
+/// node (at /node) and the kernel's /proc, with the definitions embedded in it, and prints
+/// the same report as the normal build run from outside. The node and /proc are bind-mounted
+/// in a private mount namespace (unshare), so nothing is mounted on the machine itself.
+#[test]
+fn static_binary_audits_a_node_from_an_empty_root() {
+    let Some(bin) = static_bin() else { return };
+    let (Some(unshare), Some(mount)) = (which("unshare"), which("mount")) else {
+        eprintln!("skipped: unshare and mount (util-linux) are needed");
+        return;
+    };
+    let jail = jail(&bin);
+    std::fs::create_dir(jail.path().join("node")).unwrap();
+    std::fs::create_dir(jail.path().join("proc")).unwrap();
+    assert_eq!(listing(jail.path()), vec!["kubecis", "node", "proc"]);
+
+    let node = FixtureNode::materialize("kubeadm-control-plane");
+    let args = [
+        "run",
+        "--targets",
+        "master,controlplane,etcd,node",
+        "--benchmark",
+        "cis-1.23",
+        "--json",
+    ];
+    let script = r#"set -e
+jail=$1; node=$2; mount=$3; shift 3
+"$mount" --bind "$node" "$jail/node"
+"$mount" --bind /proc "$jail/proc"
+exec chroot "$jail" /kubecis "$@" --root /node"#;
+    let chrooted = Command::new(unshare)
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(jail.path())
+        .arg(node.root())
+        .arg(mount)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(
+        chrooted.status.success(),
+        "static binary in chroot:\n{}",
+        text(&chrooted)
+    );
+    let outside = Command::new(env!("CARGO_BIN_EXE_kubecis"))
+        .args(args)
+        .arg("--root")
+        .arg(node.root())
+        // The bundled copy, as the jail has no cfg/ either.
+        .current_dir(jail.path())
+        .output()
+        .unwrap();
+    assert!(outside.status.success(), "{}", text(&outside));
+
+    let inside: serde_json::Value = serde_json::from_slice(&chrooted.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(&chrooted)));
+    let expected: serde_json::Value = serde_json::from_slice(&outside.stdout).unwrap();
+    assert!(
+        inside["Totals"]["total_pass"].as_u64().unwrap_or(0) > 0,
+        "nothing passed in the chroot:\n{}",
+        text(&chrooted)
+    );
+    assert_eq!(
+        inside, expected,
+        "the static binary in an empty root reports differently from the normal build"
+    );
+    // The bind mounts lived in the private namespace only.
+    assert_eq!(
+        std::fs::read_dir(jail.path().join("node")).unwrap().count(),
+        0
     );
 }
