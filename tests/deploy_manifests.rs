@@ -382,3 +382,134 @@ fn each_jobs_args_audit_its_kind_of_node() {
         assert!(pass > 0, "{file} on {fixture}: nothing passed");
     }
 }
+
+/// Runs the kubecis binary with only `caps` (uid 0, every other capability dropped, as in
+/// the Jobs); returns check id -> (status, reason).
+fn run_with_caps(
+    caps: &[String],
+    root: &Path,
+    targets: &str,
+) -> std::collections::BTreeMap<String, (String, String)> {
+    let set: String = std::iter::once("-all".to_string())
+        .chain(caps.iter().map(|c| format!("+{}", c.to_lowercase())))
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = Command::new("setpriv")
+        .arg(format!("--inh-caps={set}"))
+        .arg(format!("--ambient-caps={set}"))
+        .arg(format!("--bounding-set={set}"))
+        .arg(env!("CARGO_BIN_EXE_kubecis"))
+        .args([
+            "run",
+            "--json",
+            "--benchmark",
+            "cis-1.23",
+            "--targets",
+            targets,
+        ])
+        .arg("--root")
+        .arg(root)
+        .output()
+        .expect("running setpriv");
+    assert!(
+        out.status.success(),
+        "kubecis with caps {caps:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut results = std::collections::BTreeMap::new();
+    for c in report["Controls"].as_array().unwrap() {
+        for g in c["tests"].as_array().unwrap() {
+            for r in g["results"].as_array().unwrap() {
+                results.insert(
+                    r["test_number"].as_str().unwrap().to_string(),
+                    (
+                        r["status"].as_str().unwrap().to_string(),
+                        r["reason"].as_str().unwrap_or_default().to_string(),
+                    ),
+                );
+            }
+        }
+    }
+    results
+}
+
+/// kubecis itself, with the Jobs' capability set, judges a node as full root does — except
+/// for what the manifests say it gives up (a component's environment, which needs
+/// SYS_PTRACE) — and without that set it would not: a kubelet config of the wrong owner,
+/// mode 600, becomes unreadable.
+#[test]
+fn kubecis_with_the_jobs_capabilities_judges_like_full_root() {
+    if !nix::unistd::geteuid().is_root()
+        || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: needs root and setpriv (util-linux)");
+        return;
+    }
+    let job = load("job-node.yaml");
+    let containers = at(
+        "job-node.yaml",
+        &job,
+        &["spec", "template", "spec", "containers"],
+    );
+    let job_caps = strings(
+        "job-node.yaml",
+        at(
+            "job-node.yaml",
+            &containers[0],
+            &["securityContext", "capabilities", "add"],
+        ),
+    );
+    // Every capability that bears on reading files and /proc: full root, as far as kubecis can tell.
+    let root_caps: Vec<String> = ["DAC_OVERRIDE", "DAC_READ_SEARCH", "SYS_PTRACE", "FOWNER"]
+        .map(String::from)
+        .to_vec();
+
+    // A worker whose kubelet config has the wrong owner, mode 600 (what 4.1.9/4.1.10 catch).
+    let worker = FixtureNode::materialize("kubeadm-worker");
+    let config = worker.root().join("var/lib/kubelet/config.yaml");
+    nix::unistd::chown(&config, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let full = run_with_caps(&root_caps, worker.root(), "node");
+    let job = run_with_caps(&job_caps, worker.root(), "node");
+    let none = run_with_caps(&[], worker.root(), "node");
+    assert_eq!(
+        job, full,
+        "the Job's capabilities judge the worker as full root does"
+    );
+    let lost: Vec<&String> = full.keys().filter(|id| none[*id] != full[*id]).collect();
+    assert!(
+        !lost.is_empty(),
+        "without DAC_READ_SEARCH the foreign 600 kubelet config should have been unreadable"
+    );
+    for id in &lost {
+        assert!(
+            none[*id].1.contains("permission denied"),
+            "{id}: {:?}",
+            none[*id]
+        );
+    }
+    drop(worker);
+
+    // On a control plane the only loss is the components' environment (etcd's ETCD_*
+    // settings), and it is a WARN that says so, never a PASS.
+    let cp = FixtureNode::materialize("kubeadm-control-plane");
+    let targets = "master,controlplane,etcd,node";
+    let full = run_with_caps(&root_caps, cp.root(), targets);
+    let job = run_with_caps(&job_caps, cp.root(), targets);
+    let mut env_lost = 0;
+    for (id, (status, reason)) in &job {
+        if full[id] != (status.clone(), reason.clone()) {
+            env_lost += 1;
+            eprintln!("{id}: with the Job's capabilities: {status} {reason}");
+            assert_eq!(status, "WARN", "{id}: {reason}");
+            assert!(
+                reason.contains("environment") && reason.contains("unreadable"),
+                "{id}: differs from full root for another reason than the environment: {reason}"
+            );
+        }
+    }
+    eprintln!("{env_lost} checks lose the environment under the Job's capabilities");
+}
