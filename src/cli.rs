@@ -25,6 +25,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the checks of a benchmark against this node (and cluster).
     Run(Box<RunArgs>),
+    /// Record the facts the checks read on this node, for `run --snapshot` elsewhere.
+    ///
+    /// The snapshot is versioned JSON (docs/snapshot.md). Secrets no check compares
+    /// (encryption keys, tokens, private keys) are redacted before it is written.
+    Collect(Box<CollectArgs>),
     /// Run the bundled benchmark on the embedded demo node: no Kubernetes needed.
     Demo(DemoArgs),
     /// List the checks of a benchmark (Markdown with --markdown, as in docs/checks.md).
@@ -131,6 +136,39 @@ impl RunArgs {
             _ => Format::Text,
         }
     }
+}
+
+/// `kubecis collect`: which facts to record (those of the selected benchmark's checks) and
+/// where to write them. See docs/snapshot.md.
+#[derive(Debug, Clone, Args)]
+pub struct CollectArgs {
+    /// Where to write the snapshot; - is standard output, so nothing is written on the node.
+    /// An existing file is never overwritten.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
+    pub output: String,
+    /// Targets whose facts to record, comma separated. Default: every target of the
+    /// benchmark that reads the node (all but policies), so any later `run --snapshot`
+    /// selection finds its facts.
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// Benchmark whose checks to record facts for. Default: as for `run`.
+    #[arg(long)]
+    pub benchmark: Option<String>,
+    /// Kubernetes version, mapped to a benchmark (as for `run`).
+    #[arg(long = "version", value_name = "KUBERNETES_VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Directory of definitions (as for `run`).
+    #[arg(long = "config-dir", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// An alternative config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The node's filesystem root (as for `run`).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// The proc filesystem to find running components in.
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    pub proc_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,12 +7,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use crate::audit::ObjectsState;
 use crate::benchmark::load::{self, DefinitionSource};
-use crate::cli::{ChecksArgs, Cli, Command, Format, RunArgs};
-use crate::facts::{Facts, Snapshot, SNAPSHOT_FORMAT};
+use crate::cli::{ChecksArgs, Cli, CollectArgs, Command, Format, RunArgs};
+use crate::facts::{Facts, Snapshot};
 use crate::policies::objects::Objects;
 use crate::report::{self, model::Report, text::TextOptions};
 use crate::runner::{choose_benchmark, Runner, Selection};
@@ -25,6 +25,7 @@ pub fn execute(cli: Cli) -> Result<u8> {
     match cli.command {
         None => run(&cli.run),
         Some(Command::Run(args)) => run(&args),
+        Some(Command::Collect(args)) => collect(&args),
         Some(Command::Demo(args)) => crate::demo::run(&args),
         Some(Command::Checks(args)) => checks(&args),
         Some(Command::Version) => {
@@ -92,18 +93,24 @@ fn objects(args: &RunArgs) -> Result<ObjectsState> {
 }
 
 pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading snapshot {}", path.display()))?;
-    let snapshot: Snapshot = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a kubecis snapshot", path.display()))?;
-    if snapshot.format != SNAPSHOT_FORMAT {
-        bail!(
-            "{}: snapshot format {:?}, this kubecis reads {SNAPSHOT_FORMAT:?}",
-            path.display(),
-            snapshot.format
-        );
-    }
-    Ok(snapshot)
+    Ok(crate::collect::read(path)?)
+}
+
+/// `kubecis collect`.
+fn collect(args: &CollectArgs) -> Result<u8> {
+    let source = DefinitionSource::locate(args.config_dir.as_deref());
+    let facts = Facts::live(&args.root, &args.proc_dir);
+    let sel = Selection {
+        benchmark: args.benchmark.clone(),
+        kubernetes_version: args.kubernetes_version.clone(),
+        targets: args.targets.clone(),
+        scored: true,
+        unscored: true,
+        ..Selection::default()
+    };
+    let snapshot = crate::collect::collect(&source, args.config.as_deref(), &sel, &facts)?;
+    crate::collect::write(&snapshot, &crate::collect::Output::parse(&args.output))?;
+    Ok(0)
 }
 
 fn write_report(report: &Report, args: &RunArgs) -> Result<()> {

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod benchmark;
 pub mod cli;
+pub mod collect;
 pub mod commands;
 pub mod demo;
 pub mod facts;
