@@ -194,18 +194,30 @@ pub struct Workload<'a> {
 
 /// Every object with a pod template, minus the ones whose controlling owner is also in the input
 /// (a live cluster lists a Deployment, its ReplicaSets and their Pods: the finding belongs to the
-/// object a user edits, once).
+/// object a user edits, once). The first malformed template is an error.
 pub fn workloads(objects: &Objects) -> Result<Vec<Workload<'_>>, TemplateError> {
-    let mut out = Vec::new();
+    let (found, mut errors) = workloads_lenient(objects);
+    match errors.is_empty() {
+        true => Ok(found),
+        false => Err(errors.swap_remove(0)),
+    }
+}
+
+/// [`workloads`], keeping going past malformed templates: the well-formed workloads and the
+/// errors of the others, for checks that judge what they can and say what they could not.
+pub fn workloads_lenient(objects: &Objects) -> (Vec<Workload<'_>>, Vec<TemplateError>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
     for object in &objects.items {
-        if let Some(template) = pod_template(object)? {
-            if controller_in_input(object, objects) {
-                continue;
+        match pod_template(object) {
+            Ok(Some(template)) if !controller_in_input(object, objects) => {
+                found.push(Workload { object, template })
             }
-            out.push(Workload { object, template });
+            Ok(_) => {}
+            Err(e) => errors.push(e),
         }
     }
-    Ok(out)
+    (found, errors)
 }
 
 fn controller_in_input(object: &Object, objects: &Objects) -> bool {
