@@ -160,6 +160,8 @@ impl fmt::Display for Violation {
 pub struct CheckDef {
     pub id: &'static str,
     pub control: &'static str,
+    /// What the check allows, in one line.
+    pub summary: &'static str,
     /// Baseline or Restricted.
     pub level: Level,
     /// The first policy minor version (1.<since>) the check exists in.
@@ -196,6 +198,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "windowsHostProcess",
         control: "HostProcess",
+        summary: "windowsOptions.hostProcess unset or false on the pod and every container",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -204,6 +207,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "hostNamespaces",
         control: "Host Namespaces",
+        summary: "hostNetwork, hostPID and hostIPC unset or false",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -212,6 +216,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "privileged",
         control: "Privileged Containers",
+        summary: "securityContext.privileged unset or false on every container",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -220,6 +225,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "capabilities_baseline",
         control: "Capabilities",
+        summary: "capabilities.add only from the runtime default set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -228,6 +234,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "hostPathVolumes",
         control: "HostPath Volumes",
+        summary: "no hostPath volumes",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -236,6 +243,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "hostPorts",
         control: "Host Ports",
+        summary: "ports[*].hostPort unset or 0 on every container",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -244,6 +252,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "hostProbesAndHostLifecycle",
         control: "Host Probes / Lifecycle Hooks",
+        summary: "probes and lifecycle hooks set no httpGet.host or tcpSocket.host",
         level: Level::Baseline,
         since: 34,
         overrides: &[],
@@ -252,6 +261,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "appArmorProfile",
         control: "AppArmor",
+        summary: "AppArmor profile RuntimeDefault or Localhost (annotations: runtime/default or localhost/*), or unset",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -260,6 +270,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "seLinuxOptions",
         control: "SELinux",
+        summary: "seLinuxOptions.type unset or container_t, container_init_t, container_kvm_t (container_engine_t from v1.31); user and role unset",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -268,6 +279,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "procMount",
         control: "/proc Mount Type",
+        summary: "securityContext.procMount unset or Default",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -276,6 +288,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "seccompProfile_baseline",
         control: "Seccomp",
+        summary: "seccomp profile unset, RuntimeDefault or Localhost (never Unconfined)",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -284,6 +297,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "sysctls",
         control: "Sysctls",
+        summary: "only sysctls of the safe set of the policy version",
         level: Level::Baseline,
         since: 0,
         overrides: &[],
@@ -292,6 +306,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "restrictedVolumes",
         control: "Volume Types",
+        summary: "volumes only of type configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret",
         level: Level::Restricted,
         since: 0,
         overrides: &["hostPathVolumes"],
@@ -300,6 +315,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "allowPrivilegeEscalation",
         control: "Privilege Escalation",
+        summary: "securityContext.allowPrivilegeEscalation false on every container",
         level: Level::Restricted,
         since: 8,
         overrides: &[],
@@ -308,6 +324,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "runAsNonRoot",
         control: "Running as Non-root",
+        summary: "runAsNonRoot true on the pod, or on every container",
         level: Level::Restricted,
         since: 0,
         overrides: &[],
@@ -316,6 +333,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "runAsUser",
         control: "Running as Non-root user",
+        summary: "runAsUser never 0",
         level: Level::Restricted,
         since: 23,
         overrides: &[],
@@ -324,6 +342,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "seccompProfile_restricted",
         control: "Seccomp",
+        summary: "seccompProfile.type RuntimeDefault or Localhost on the pod, or on every container",
         level: Level::Restricted,
         since: 19,
         overrides: &["seccompProfile_baseline"],
@@ -332,6 +351,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "capabilities_restricted",
         control: "Capabilities",
+        summary: "capabilities.drop includes ALL; capabilities.add at most NET_BIND_SERVICE",
         level: Level::Restricted,
         since: 22,
         overrides: &["capabilities_baseline"],
@@ -340,6 +360,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "procMount_restricted",
         control: "/proc Mount Type",
+        summary: "securityContext.procMount unset or Default",
         level: Level::Restricted,
         since: 35,
         overrides: &["procMount"],
