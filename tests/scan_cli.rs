@@ -39,7 +39,9 @@ fn violations_exit_1_and_are_listed() {
         .arg(fixture("charts/node-exporter.yaml"))
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("spec.template.spec.hostPID = true"));
+        .stdout(predicate::str::contains(
+            "spec.template.spec.hostPID = true",
+        ));
 }
 
 #[test]
@@ -57,7 +59,13 @@ fn stdin_and_version_flags() {
         .assert()
         .code(0);
     kubecis()
-        .args(["scan", "--allowed-registries", "registry.example.com", "--level=privileged", "-"])
+        .args([
+            "scan",
+            "--allowed-registries",
+            "registry.example.com",
+            "--level=privileged",
+            "-",
+        ])
         .write_stdin(pod)
         .assert()
         .code(1)
