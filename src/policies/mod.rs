@@ -6,6 +6,10 @@
 
 pub mod checks;
 pub mod objects;
+pub mod pss;
+pub mod pss_checks;
+pub mod scan;
+pub mod workloads;
 
 use crate::report::model::Status;
 
