@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod objects;
+pub mod rbac;
 
 use crate::report::model::Status;
 
