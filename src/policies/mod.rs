@@ -7,6 +7,8 @@
 pub mod checks;
 pub mod objects;
 pub mod rbac;
+pub mod rbac_checks;
+pub mod rbac_defaults;
 
 use crate::report::model::Status;
 
