@@ -59,12 +59,14 @@ fn missing_kinds(objects: &Objects, kinds: &[&str]) -> Option<String> {
     }
 }
 
-/// Resolves RBAC, or the WARN to return when its objects are not there.
-fn load_rbac(objects: &Objects) -> Result<Rbac, PolicyOutcome> {
-    match missing_kinds(objects, &RBAC_KINDS) {
-        Some(reason) => Err(outcome(Status::Warn, "RBAC objects not available", reason)),
-        None => Ok(Rbac::from_objects(objects)),
-    }
+/// Resolves RBAC from what there is, with the reasons the picture may be incomplete (kinds not
+/// read, objects not understood). Grants found are real either way; only their absence is in
+/// doubt, which [`verdict`] turns into WARN.
+fn load_rbac(objects: &Objects) -> (Rbac, Vec<String>) {
+    let rbac = Rbac::from_objects(objects);
+    let mut incomplete: Vec<String> = missing_kinds(objects, &RBAC_KINDS).into_iter().collect();
+    incomplete.extend(rbac.problems.iter().cloned());
+    (rbac, incomplete)
 }
 
 /// The verdict from findings: FAIL when there are any, WARN when the evidence was incomplete,
@@ -96,10 +98,7 @@ fn verdict(
 /// Subjects (other than a fresh cluster's) granted any of `requests`, one finding per subject
 /// and binding, listing what it may do.
 fn grants_check(objects: &Objects, requests: &[Request], what: &str, clean: &str) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, incomplete) = load_rbac(objects);
     // (subject, binding, role) -> (what it may do, names it is limited to)
     type Found = BTreeMap<(Subject, String, String), (BTreeSet<String>, Vec<String>)>;
     let mut found = Found::new();
@@ -129,7 +128,7 @@ fn grants_check(objects: &Objects, requests: &[Request], what: &str, clean: &str
             line
         })
         .collect();
-    verdict(findings, rbac.problems.clone(), what, clean)
+    verdict(findings, incomplete, what, clean)
 }
 
 fn requests(verbs: &[&str], group: &str, resources: &[&str], scope: Scope) -> Vec<Request> {
@@ -145,12 +144,8 @@ fn requests(verbs: &[&str], group: &str, resources: &[&str], scope: Scope) -> Ve
 /// 5.1.1: subjects bound to `cluster-admin` other than a fresh cluster's (`system:masters`,
 /// kubeadm's `kubeadm:cluster-admins`).
 pub fn cluster_admin(objects: &Objects) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, mut incomplete) = load_rbac(objects);
     let mut findings = Vec::new();
-    let mut incomplete = rbac.problems.clone();
     for binding in rbac.bindings_to_cluster_role("cluster-admin") {
         for subject in &binding.subjects {
             if !is_default_grant(binding, subject) {
@@ -188,10 +183,7 @@ pub fn secrets_access(objects: &Objects) -> PolicyOutcome {
 /// 5.1.3: Roles and ClusterRoles (other than a fresh cluster's) with `*` in verbs, apiGroups,
 /// resources (including `*/subresource`) or nonResourceURLs.
 pub fn wildcards(objects: &Objects) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, incomplete) = load_rbac(objects);
     let mut findings = Vec::new();
     for role in rbac.roles.iter().filter(|r| !is_default_role(r)) {
         for (i, rule) in role.own_rules.iter().enumerate() {
@@ -214,7 +206,7 @@ pub fn wildcards(objects: &Objects) -> PolicyOutcome {
     }
     verdict(
         findings,
-        rbac.problems.clone(),
+        incomplete,
         "rules with wildcards in non-default roles",
         "no non-default Role or ClusterRole uses wildcards",
     )
@@ -237,12 +229,8 @@ fn bool_at(value: &Value, pointer: &str) -> Option<bool> {
 /// 5.1.5: every `default` ServiceAccount must have `automountServiceAccountToken: false` and
 /// must not be named by any binding other than a fresh cluster's.
 pub fn default_service_accounts(objects: &Objects) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, mut incomplete) = load_rbac(objects);
     let mut findings = Vec::new();
-    let mut incomplete = rbac.problems.clone();
     for binding in &rbac.bindings {
         for subject in &binding.subjects {
             let is_default_sa = match subject {
@@ -362,12 +350,13 @@ fn pod_templates(objects: &Objects) -> Vec<PodTemplate<'_>> {
 /// `system:serviceaccounts` or `system:serviceaccounts:<namespace>`. Such a token lets whoever
 /// breaks into the pod talk to the API server and gains the workload nothing.
 pub fn token_automount(objects: &Objects) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, mut incomplete) = load_rbac(objects);
+    // Whether a service account needs its token is decided by its grants: without the whole
+    // RBAC picture no workload can be judged either way.
+    if let Some(reason) = missing_kinds(objects, &RBAC_KINDS) {
+        return outcome(Status::Warn, "RBAC objects not available", reason);
+    }
     let workload_kinds: Vec<&str> = WORKLOADS.iter().map(|(k, _)| *k).collect();
-    let mut incomplete = rbac.problems.clone();
     if objects.is_live() {
         if let Some(reason) = missing_kinds(objects, &workload_kinds) {
             incomplete.push(reason);
@@ -452,10 +441,7 @@ pub fn token_automount(objects: &Objects) -> PolicyOutcome {
 /// one. Membership of `system:masters` comes from client certificates (`O=system:masters`),
 /// which no API object shows, so a clean result is WARN, not PASS.
 pub fn system_masters(objects: &Objects) -> PolicyOutcome {
-    let rbac = match load_rbac(objects) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let (rbac, mut incomplete) = load_rbac(objects);
     let mut findings = Vec::new();
     for binding in &rbac.bindings {
         for subject in &binding.subjects {
@@ -470,7 +456,6 @@ pub fn system_masters(objects: &Objects) -> PolicyOutcome {
             }
         }
     }
-    let mut incomplete = rbac.problems.clone();
     incomplete.push(
         "members of system:masters are set by client certificates (O=system:masters), which API \
          objects do not show: review the certificates your CA has issued"
