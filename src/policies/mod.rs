@@ -5,6 +5,7 @@
 //! or a live cluster ([`objects`]).
 
 pub mod checks;
+pub mod commands;
 pub mod live;
 pub mod objects;
 pub mod rbac;
