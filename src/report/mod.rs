@@ -1,1 +1,6 @@
+//! Reports: readers of a [`model::Report`], one module per format, nothing else.
+
+pub mod json;
+pub mod junit;
 pub mod model;
+pub mod text;

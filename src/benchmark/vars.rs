@@ -1,0 +1,101 @@
+//! `$variable` substitution in audits, texts and remediations.
+//!
+//! `$name` is replaced as kube-bench replaces it: the longest known variable that the name
+//! starts with (`$kubeletconf.` and `$kubeletconfig` both find `kubeletconf` when only it is
+//! known); unknown names (shell variables such as `$DATA_DIR`) are left alone. `${...}` is a
+//! braced expression (`${flag:apiserver:--encryption-provider-config}`); one that cannot be
+//! resolved is reported so the check can say which evidence is missing.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// The text after substitution, and the braced expressions that had no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Substituted {
+    pub text: String,
+    pub unresolved: Vec<String>,
+}
+
+/// Replaces variables in `text`; `lookup` answers a plain name (`apiserverconf`) or the inside
+/// of a braced expression (`flag:apiserver:--profiling`).
+pub fn substitute(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Substituted {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\$\{([^}]*)\}|\$([A-Za-z][A-Za-z0-9_]*)").unwrap());
+    if !text.contains('$') {
+        return Substituted {
+            text: text.to_string(),
+            unresolved: Vec::new(),
+        };
+    }
+    let mut unresolved = Vec::new();
+    let out = re.replace_all(text, |caps: &regex::Captures| {
+        if let Some(expr) = caps.get(1) {
+            match lookup(expr.as_str()) {
+                Some(v) => v,
+                None => {
+                    unresolved.push(expr.as_str().to_string());
+                    caps[0].to_string()
+                }
+            }
+        } else {
+            let name = &caps[2];
+            // Longest known prefix first, as a plain string replace of every known name would.
+            for end in (2..=name.len()).rev() {
+                if let Some(v) = lookup(&name[..end]) {
+                    return format!("{v}{}", &name[end..]);
+                }
+            }
+            caps[0].to_string()
+        }
+    });
+    Substituted {
+        text: out.into_owned(),
+        unresolved,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(name: &str) -> Option<String> {
+        match name {
+            "kubeletconf" => Some("/var/lib/kubelet/config.yaml".into()),
+            "kubeletkubeconfig" => Some("/etc/kubernetes/kubelet.conf".into()),
+            "flag:apiserver:--encryption-provider-config" => Some("/etc/enc.yaml".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn names_are_replaced_longest_first_and_unknown_left_alone() {
+        let s = substitute(
+            "chmod 600 $kubeletconf; chown root $kubeletkubeconfig. $DATA_DIR ${HOME}",
+            &lookup,
+        );
+        assert_eq!(
+            s.text,
+            "chmod 600 /var/lib/kubelet/config.yaml; chown root /etc/kubernetes/kubelet.conf. $DATA_DIR ${HOME}"
+        );
+        assert_eq!(s.unresolved, ["HOME"]);
+    }
+
+    #[test]
+    fn braced_flag_expressions_resolve_or_are_reported() {
+        let s = substitute("${flag:apiserver:--encryption-provider-config}", &lookup);
+        assert_eq!(s.text, "/etc/enc.yaml");
+        assert!(s.unresolved.is_empty());
+        let s = substitute("${flag:apiserver:--audit-policy-file}", &lookup);
+        assert_eq!(s.unresolved, ["flag:apiserver:--audit-policy-file"]);
+    }
+
+    #[test]
+    fn a_known_prefix_keeps_the_rest_of_the_word() {
+        assert_eq!(
+            substitute("$kubeletconfig", &lookup).text,
+            "/var/lib/kubelet/config.yamlig"
+        );
+        assert_eq!(substitute("no variables", &lookup).text, "no variables");
+    }
+}

@@ -1,0 +1,175 @@
+//! Carrying out each command: turn parsed arguments into a pipeline call and an exit code.
+//!
+//! Exit codes: 0 when the run completed (and no check FAILed, or `--exit-code` is 0); the
+//! `--exit-code` value when any check FAILed; 2 for usage errors, unusable definitions,
+//! unreadable snapshots or objects, and output that cannot be written.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::audit::ObjectsState;
+use crate::benchmark::load::{self, DefinitionSource};
+use crate::cli::{ChecksArgs, Cli, Command, Format, RunArgs};
+use crate::facts::{Facts, Snapshot, SNAPSHOT_FORMAT};
+use crate::policies::objects::Objects;
+use crate::report::{self, model::Report, text::TextOptions};
+use crate::runner::{choose_benchmark, Runner, Selection};
+
+/// Usage and definition errors, unreadable inputs.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the parsed command line; the exit code on success.
+pub fn execute(cli: Cli) -> Result<u8> {
+    match cli.command {
+        None => run(&cli.run),
+        Some(Command::Run(args)) => run(&args),
+        Some(Command::Demo(args)) => crate::demo::run(&args),
+        Some(Command::Checks(args)) => checks(&args),
+        Some(Command::Version) => {
+            println!("kubecis {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+    }
+}
+
+fn selection(args: &RunArgs) -> Selection {
+    Selection {
+        benchmark: args.benchmark.clone(),
+        kubernetes_version: args.kubernetes_version.clone(),
+        targets: args.targets.clone(),
+        checks: args.check.clone(),
+        groups: args.group.clone(),
+        skip: args.skip.clone(),
+        scored: args.scored,
+        unscored: args.unscored,
+    }
+}
+
+/// `kubecis run`.
+pub fn run(args: &RunArgs) -> Result<u8> {
+    let facts = match &args.snapshot {
+        Some(path) => Facts::replay(read_snapshot(path)?),
+        None => Facts::live(&args.root, &args.proc_dir),
+    };
+    let objects = objects(args)?;
+    let report = evaluate(args, &facts, &objects)?;
+    write_report(&report, args)?;
+    Ok(if report.totals.fail > 0 {
+        args.exit_code
+    } else {
+        0
+    })
+}
+
+/// Loads definitions and runs the selection against `facts`.
+pub fn evaluate(args: &RunArgs, facts: &Facts, objects: &ObjectsState) -> Result<Report> {
+    let source = DefinitionSource::locate(args.config_dir.as_deref());
+    let mut sel = selection(args);
+    let base = load::load_config(&source, args.config.as_deref(), None)?;
+    let benchmark = choose_benchmark(&base, &sel)?;
+    let config = load::load_config(&source, args.config.as_deref(), Some(&benchmark))?;
+    sel.benchmark = Some(benchmark);
+    let runner = Runner {
+        source: &source,
+        config: &config,
+        facts,
+        objects,
+    };
+    Ok(runner.run(&sel)?)
+}
+
+/// The objects policy checks read: `--objects` files, or why there are none.
+fn objects(args: &RunArgs) -> Result<ObjectsState> {
+    if args.objects.is_empty() {
+        return Ok(Err(
+            "no Kubernetes API objects to judge: pass --objects FILE|DIR|- (e.g. kubectl get ... -o yaml)"
+                .into(),
+        ));
+    }
+    Ok(Ok(Objects::load(&args.objects)?))
+}
+
+pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading snapshot {}", path.display()))?;
+    let snapshot: Snapshot = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a kubecis snapshot", path.display()))?;
+    if snapshot.format != SNAPSHOT_FORMAT {
+        bail!(
+            "{}: snapshot format {:?}, this kubecis reads {SNAPSHOT_FORMAT:?}",
+            path.display(),
+            snapshot.format
+        );
+    }
+    Ok(snapshot)
+}
+
+fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
+    let to_terminal = args.outputfile.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none();
+    colored::control::set_override(color);
+    let mut out: Box<dyn Write> = match &args.outputfile {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format() {
+        Format::Json => report::json::write(report, &mut out)?,
+        Format::Junit => report::junit::write(report, &mut out)?,
+        Format::Text => {
+            let opts = TextOptions {
+                results: !args.noresults,
+                remediations: !args.noremediations,
+                summary: !args.nosummary,
+                totals: !args.nototals,
+                test_output: args.include_test_output,
+                color,
+            };
+            report::text::write(report, &opts, &mut out)?
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `kubecis checks`.
+fn checks(args: &ChecksArgs) -> Result<u8> {
+    let source = DefinitionSource::locate(args.config_dir.as_deref());
+    let base = load::load_config(&source, None, None)?;
+    let benchmark = choose_benchmark(
+        &base,
+        &Selection {
+            benchmark: args.benchmark.clone(),
+            ..Selection::default()
+        },
+    )?;
+    let config = load::load_config(&source, None, Some(&benchmark))?;
+    let targets = config
+        .target_mapping
+        .get(&benchmark)
+        .cloned()
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    for target in crate::runner::TARGET_ORDER {
+        if targets.iter().any(|t| t == target) {
+            if let Some(c) = load::load_controls(&source, &benchmark, target, &config)? {
+                files.push((target.to_string(), c));
+            }
+        }
+    }
+    if args.markdown {
+        print!("{}", crate::benchmark::doc::markdown(&benchmark, &files));
+    } else {
+        for (target, c) in &files {
+            for g in &c.groups {
+                for check in &g.checks {
+                    println!("{target}\t{}\t{}", check.id, check.text);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
