@@ -1,6 +1,7 @@
 //! The registry of policy checks: one line per name a definition may use in `policy: <name>`.
 
 use super::objects::Objects;
+use super::pss_checks;
 use super::rbac_checks;
 use super::PolicyOutcome;
 
@@ -32,6 +33,36 @@ pub const REGISTRY: &[(&str, PolicyCheck)] = &[
     ("rbac-csr-approval", rbac_checks::csr_approval),
     ("rbac-webhook-config", rbac_checks::webhook_config),
     ("rbac-create-tokens", rbac_checks::create_tokens),
+    ("pss-policy-control", pss_checks::policy_control),
+    ("pss-privileged", pss_checks::privileged),
+    ("pss-host-pid", pss_checks::host_pid),
+    ("pss-host-ipc", pss_checks::host_ipc),
+    ("pss-host-network", pss_checks::host_network),
+    (
+        "pss-allow-privilege-escalation",
+        pss_checks::allow_privilege_escalation,
+    ),
+    ("pss-root-containers", pss_checks::root_containers),
+    ("pss-net-raw", pss_checks::net_raw_capability),
+    ("pss-added-capabilities", pss_checks::added_capabilities),
+    (
+        "pss-capabilities-assigned",
+        pss_checks::capabilities_assigned,
+    ),
+    ("pss-windows-hostprocess", pss_checks::windows_host_process),
+    ("pss-hostpath", pss_checks::host_path),
+    ("pss-hostports", pss_checks::host_ports),
+    (
+        "network-policy-per-namespace",
+        pss_checks::network_policy_per_namespace,
+    ),
+    ("secrets-as-env", pss_checks::secrets_as_env),
+    ("seccomp-profile", pss_checks::seccomp_profile),
+    ("security-context", pss_checks::security_context),
+    (
+        "default-namespace-in-use",
+        pss_checks::default_namespace_in_use,
+    ),
 ];
 
 pub fn lookup(name: &str) -> Option<PolicyCheck> {
