@@ -206,3 +206,17 @@ fn default_cluster_really_grants_what_the_checks_ignore() {
         .any(|g| g.binding
             == "ClusterRoleBinding/system:controller:clusterrole-aggregation-controller"));
 }
+
+#[test]
+fn namespace_role_cannot_impersonate_users_but_can_impersonate_its_service_accounts() {
+    let o = fixture(&["default-cluster.yaml", "overprivileged.yaml"]);
+    let f = findings("rbac-bind-impersonate-escalate", &o);
+    let devs: Vec<&String> = f
+        .iter()
+        .filter(|l| l.starts_with("Group shop-devs"))
+        .collect();
+    assert_eq!(
+        devs,
+        ["Group shop-devs via RoleBinding/shop/devs-everything (Role/shop/everything): bind clusterroles.rbac.authorization.k8s.io, bind roles.rbac.authorization.k8s.io, escalate clusterroles.rbac.authorization.k8s.io, escalate roles.rbac.authorization.k8s.io, impersonate serviceaccounts"]
+    );
+}

@@ -494,7 +494,7 @@ impl LabelSelector {
                 let value = labels.get(&e.key);
                 match e.operator.as_str() {
                     "In" => value.is_some_and(|v| e.values.contains(v)),
-                    "NotIn" => !matches!(value, Some(v) if e.values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
                     "Exists" => value.is_some(),
                     "DoesNotExist" => value.is_none(),
                     _ => false,

@@ -386,7 +386,7 @@ pub fn token_automount(objects: &Objects) -> PolicyOutcome {
     for binding in &rbac.bindings {
         if rbac
             .role_of(binding)
-            .map_or(true, |role| role.rules.is_empty())
+            .is_none_or(|role| role.rules.is_empty())
         {
             continue;
         }
@@ -478,17 +478,25 @@ pub fn bind_impersonate_escalate(objects: &Objects) -> PolicyOutcome {
         &["roles", "clusterroles"],
         Scope::AnyNamespace,
     );
+    // Impersonating a service account is checked in its namespace; users, groups, UIDs and
+    // user extras have none, so only ClusterRoleBindings can grant impersonating them.
     reqs.extend(requests(
         &["impersonate"],
         "",
-        &["users", "groups", "serviceaccounts"],
+        &["serviceaccounts"],
         Scope::AnyNamespace,
+    ));
+    reqs.extend(requests(
+        &["impersonate"],
+        "",
+        &["users", "groups"],
+        Scope::Cluster,
     ));
     reqs.extend(requests(
         &["impersonate"],
         "authentication.k8s.io",
         &["uids", "userextras"],
-        Scope::AnyNamespace,
+        Scope::Cluster,
     ));
     grants_check(
         objects,

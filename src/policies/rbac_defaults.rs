@@ -345,3 +345,115 @@ pub fn is_default_role(role: &Role) -> bool {
     (labelled && bootstrap_name)
         || KUBEADM_ROLES.contains(&(role.namespace.as_str(), normalise(&role.name)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policies::objects::Objects;
+    use crate::policies::rbac::Rbac;
+
+    fn rbac(yaml: &str) -> Rbac {
+        let mut o = Objects::default();
+        o.add_text("t.yaml", yaml).unwrap();
+        Rbac::from_objects(&o)
+    }
+
+    fn defaults(r: &Rbac) -> Vec<(String, String, bool)> {
+        r.bindings
+            .iter()
+            .flat_map(|b| {
+                b.subjects
+                    .iter()
+                    .map(move |s| (b.display_name(), s.to_string(), is_default_grant(b, s)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_judged_per_subject_and_by_role_reference() {
+        let r = rbac(
+            r#"
+kind: ClusterRoleBinding
+metadata: {name: cluster-admin}
+roleRef: {kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: "system:masters"}, {kind: User, name: eve}]
+---
+kind: ClusterRoleBinding
+metadata: {name: system:controller:job-controller}
+roleRef: {kind: ClusterRole, name: system:controller:job-controller}
+subjects: [{kind: ServiceAccount, name: job-controller, namespace: kube-system}, {kind: ServiceAccount, name: job-controller, namespace: evil}]
+---
+kind: ClusterRoleBinding
+metadata: {name: system:discovery}
+roleRef: {kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: "system:authenticated"}]
+---
+kind: RoleBinding
+metadata: {name: "kubeadm:kubelet-config-1.23", namespace: kube-system}
+roleRef: {kind: Role, name: "kubeadm:kubelet-config-1.23"}
+subjects: [{kind: Group, name: "system:nodes"}]
+"#,
+        );
+        let got = defaults(&r);
+        let expect = |b: &str, s: &str, d: bool| (b.to_string(), s.to_string(), d);
+        assert_eq!(
+            got,
+            [
+                expect(
+                    "ClusterRoleBinding/cluster-admin",
+                    "Group system:masters",
+                    true
+                ),
+                expect("ClusterRoleBinding/cluster-admin", "User eve", false),
+                expect(
+                    "ClusterRoleBinding/system:controller:job-controller",
+                    "ServiceAccount kube-system/job-controller",
+                    true
+                ),
+                expect(
+                    "ClusterRoleBinding/system:controller:job-controller",
+                    "ServiceAccount evil/job-controller",
+                    false
+                ),
+                // A default name pointing at another role is not the default binding.
+                expect(
+                    "ClusterRoleBinding/system:discovery",
+                    "Group system:authenticated",
+                    false
+                ),
+                // kubeadm before 1.24 put the version in the name.
+                expect(
+                    "RoleBinding/kube-system/kubeadm:kubelet-config-1.23",
+                    "Group system:nodes",
+                    true
+                ),
+            ]
+        );
+        assert!(!is_default_binding(&r.bindings[0]));
+        assert!(is_default_binding(&r.bindings[3]));
+    }
+
+    #[test]
+    fn default_roles_need_the_bootstrap_label_or_a_kubeadm_name() {
+        let r = rbac(
+            r#"
+kind: ClusterRole
+metadata: {name: system:controller:x, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+---
+kind: ClusterRole
+metadata: {name: system:sneaky}
+---
+kind: ClusterRole
+metadata: {name: mine, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+---
+kind: Role
+metadata: {name: kube-proxy, namespace: kube-system}
+---
+kind: Role
+metadata: {name: kube-proxy, namespace: default}
+"#,
+        );
+        let judged: Vec<bool> = r.roles.iter().map(is_default_role).collect();
+        assert_eq!(judged, [true, false, false, true, false]);
+    }
+}
