@@ -168,10 +168,12 @@ fn parse_error(file: &str, field: &str, e: &serde_yaml::Error) -> DefinitionErro
     let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
     // serde_yaml appends " at line L column C"; the location is already in front.
     let message = e.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    // serde_yaml may already start its message with the field path.
     let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
+        .strip_prefix(field)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(message)
         .to_string();
     DefinitionError::Parse {
         file: file.to_string(),

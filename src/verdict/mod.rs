@@ -400,3 +400,141 @@ pub fn expected(check: &Check) -> String {
     };
     parts.join(sep)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::DocumentEvidence;
+    use crate::benchmark::model::Check;
+
+    fn check(yaml: &str) -> Check {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn process(flags: &[&str]) -> Gathered {
+        let args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+        Ok(Evidence::Process(ProcessEvidence {
+            binary: "kubelet".into(),
+            pid: 42,
+            flags: crate::facts::flags::FlagSet::parse(&args, FlagRules::default()),
+            env: Some(vec!["HTTP_PROXY=x".into()]),
+        }))
+    }
+
+    fn document(text: &str) -> Gathered {
+        Ok(Evidence::Document(DocumentEvidence {
+            path: "/var/lib/kubelet/config.yaml".into(),
+            text: text.into(),
+            value: crate::audit::parse_document(text)
+                .map_err(|e| format!("/var/lib/kubelet/config.yaml: {e}")),
+        }))
+    }
+
+    fn run(c: &Check, audit: &Gathered, config: Option<&Gathered>) -> Judgement {
+        judge(
+            c,
+            &Sources {
+                audit: Some(audit),
+                config,
+                env: None,
+            },
+            FlagRules::default(),
+        )
+    }
+
+    const ANON: &str = "id: 4.2.1\nscored: true\ntests:\n  test_items:\n    - flag: --anonymous-auth\n      path: '{.authentication.anonymous.enabled}'\n      compare: {op: eq, value: false}\n";
+
+    #[test]
+    fn flag_first_then_config_file() {
+        let c = check(ANON);
+        let unsafe_doc = document("authentication: {anonymous: {enabled: true}}");
+        let j = run(&c, &process(&["--anonymous-auth=false"]), Some(&unsafe_doc));
+        assert_eq!(
+            (j.status, j.source.as_str()),
+            (Status::Pass, "command line of kubelet (pid 42)")
+        );
+        let j = run(&c, &process(&[]), Some(&unsafe_doc));
+        assert_eq!(j.status, Status::Fail);
+        assert_eq!(j.source, "config file /var/lib/kubelet/config.yaml");
+        assert_eq!(
+            j.actual,
+            "--anonymous-auth not set, {.authentication.anonymous.enabled}=true"
+        );
+        assert_eq!(
+            j.expected,
+            "'--anonymous-auth | {.authentication.anonymous.enabled}' is equal to 'false'"
+        );
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_known_is_a_warn_never_a_pass() {
+        let c = check(ANON);
+        let broken = document("authentication: [");
+        let j = run(&c, &process(&[]), Some(&broken));
+        assert_eq!(j.status, Status::Warn);
+        assert!(
+            j.reason
+                .starts_with("/var/lib/kubelet/config.yaml: not valid YAML"),
+            "{}",
+            j.reason
+        );
+        let missing: Gathered = Err(Missing::warn("/var/lib/kubelet/config.yaml: not found"));
+        let j = run(&c, &process(&[]), Some(&missing));
+        assert_eq!(
+            (j.status, j.reason.as_str()),
+            (Status::Warn, "/var/lib/kubelet/config.yaml: not found")
+        );
+        // set: false would pass on absence — but absence in a file we could not read is unknown.
+        let c = check("id: x\nscored: true\ntests:\n  test_items:\n    - {flag: --x, path: '{.x}', set: false}\n");
+        assert_eq!(run(&c, &process(&[]), Some(&missing)).status, Status::Warn);
+        let gone: Gathered = Err(Missing::warn("kubelet not running"));
+        assert_eq!(run(&c, &gone, None).status, Status::Warn);
+    }
+
+    #[test]
+    fn bin_op_or_passes_on_any_known_pass_and_and_fails_on_any_known_fail() {
+        let missing: Gathered = Err(Missing::warn("gone"));
+        let or = check("id: x\nscored: true\ntests:\n  bin_op: or\n  test_items:\n    - {flag: --a, compare: {op: eq, value: '1'}}\n    - {flag: --b, path: '{.b}'}\n");
+        assert_eq!(
+            run(&or, &process(&["--a=1"]), Some(&missing)).status,
+            Status::Pass
+        );
+        assert_eq!(
+            run(&or, &process(&["--a=2"]), Some(&missing)).status,
+            Status::Warn
+        );
+        let and = check("id: x\nscored: true\ntests:\n  test_items:\n    - {flag: --a, compare: {op: eq, value: '1'}}\n    - {flag: --b, path: '{.b}'}\n");
+        assert_eq!(
+            run(&and, &process(&["--a=2"]), Some(&missing)).status,
+            Status::Fail
+        );
+        assert_eq!(
+            run(&and, &process(&["--a=1"]), Some(&missing)).status,
+            Status::Warn
+        );
+        assert_eq!(
+            run(&and, &process(&["--a=1", "--b"]), Some(&missing)).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn env_items_read_the_process_environment_and_multiple_values_every_line() {
+        let c = check(
+            "id: x\nscored: true\ntests:\n  test_items:\n    - {env: HTTP_PROXY, set: true}\n",
+        );
+        assert_eq!(run(&c, &process(&[]), None).status, Status::Pass);
+        let c = check("id: x\nscored: true\nuse_multiple_values: true\ntests:\n  test_items:\n    - {flag: permissions, compare: {op: bitmask, value: '600'}}\n");
+        let lines: Gathered = Ok(Evidence::Text("permissions=600\npermissions=644\n".into()));
+        let j = run(&c, &lines, None);
+        assert_eq!(j.status, Status::Fail);
+        assert_eq!(j.findings, ["permissions=644"]);
+    }
+
+    #[test]
+    fn unscored_failures_are_warnings() {
+        let c = check("id: x\nscored: false\ntests:\n  test_items:\n    - {flag: --a}\n");
+        assert_eq!(run(&c, &process(&[]), None).status, Status::Warn);
+        assert_eq!(run(&c, &process(&["--a"]), None).status, Status::Pass);
+    }
+}
