@@ -1119,7 +1119,7 @@ fn run_as_user(ctx: &Ctx<'_>) -> Vec<Violation> {
     }
     ctx.sc_fields("runAsUser")
         .into_iter()
-        .filter(|(_, v)| !v.as_i64().is_some_and(|uid| uid != 0))
+        .filter(|(_, v)| !matches!(v.as_i64(), Some(uid) if uid != 0))
         .map(|(path, v)| ctx.violation(path, compact(v), "must not be 0"))
         .collect()
 }

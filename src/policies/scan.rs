@@ -22,12 +22,14 @@ use super::objects::{Objects, ObjectsError};
 use super::pss::{self, Level, Version, Violation};
 use super::workloads::{self, TemplateError, Workload};
 use crate::report::model::{CheckResult, ControlsResult, GroupResult, Report, Status};
+use crate::report::{self, text::TextOptions};
 
 /// Output formats of `kubecis scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScanFormat {
     Text,
     Json,
+    Junit,
 }
 
 /// The arguments of `kubecis scan`.
@@ -131,11 +133,21 @@ pub const EXIT_INPUT_ERROR: i32 = 2;
 /// `kubecis scan` end to end: reads the paths (`-` from `stdin`), writes the report to the
 /// output file or `out`, reports errors on `err`, and returns the exit code.
 pub fn run(args: &ScanArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    run_colored(args, stdin, out, err, false)
+}
+
+fn run_colored(
+    args: &ScanArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> i32 {
     let result = load(&args.paths, stdin)
         .map_err(ScanError::from)
         .and_then(|objects| scan(&objects, args))
         .and_then(|outcome| {
-            write_report(args, &outcome.report, out)?;
+            write_report(args, &outcome.report, out, color)?;
             Ok(outcome.exit_code)
         });
     match result {
@@ -147,14 +159,30 @@ pub fn run(args: &ScanArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut
     }
 }
 
-/// [`run`] on the process's standard streams.
+/// [`run`] on the process's standard streams, in colour when writing to a terminal (unless
+/// `--no-color` or `NO_COLOR`). This is what `kubecis scan` calls.
 pub fn run_stdio(args: &ScanArgs) -> i32 {
-    run(
+    use std::io::IsTerminal;
+    let color = args.output.is_none()
+        && io::stdout().is_terminal()
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none();
+    colored::control::set_override(color);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let code = run_colored(
         args,
         &mut io::stdin().lock(),
-        &mut io::stdout().lock(),
+        &mut out,
         &mut io::stderr().lock(),
-    )
+        color,
+    );
+    match out.flush() {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("kubecis scan: standard output: {e}");
+            EXIT_INPUT_ERROR
+        }
+    }
 }
 
 /// Reads every path into one object set; `-` reads `stdin` (once, however often it is named).
@@ -334,15 +362,9 @@ fn control_result(
         remediation: remediation(check.id).into(),
         test_info: Vec::new(),
         status,
-        actual_value: match violations.first() {
-            None => "compliant".into(),
-            Some(v) if violations.len() == 1 => format!("{} = {}", v.path, v.value),
-            Some(v) => format!(
-                "{} = {} (and {} more)",
-                v.path,
-                v.value,
-                violations.len() - 1
-            ),
+        actual_value: match violations.len() {
+            0 => "compliant".into(),
+            n => format!("{n} field(s) violate {}", check.id),
         },
         scored: true,
         is_multiple: false,
@@ -517,53 +539,42 @@ fn image_result(id: String, w: &Workload<'_>, allowed: &[String]) -> CheckResult
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-fn write_report(args: &ScanArgs, report: &Report, out: &mut dyn Write) -> Result<(), ScanError> {
+fn write_report(
+    args: &ScanArgs,
+    report: &Report,
+    out: &mut dyn Write,
+    color: bool,
+) -> Result<(), ScanError> {
     match &args.output {
         Some(path) => {
             let io_err = |source| ScanError::Output {
                 path: path.display().to_string(),
                 source,
             };
-            let mut file = std::fs::File::create(path).map_err(io_err)?;
-            render(args, report, &mut file).map_err(io_err)
+            let mut file = io::BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
+            render(args, report, &mut file, false).map_err(io_err)?;
+            file.flush().map_err(io_err)
         }
-        None => render(args, report, out).map_err(|source| ScanError::Output {
+        None => render(args, report, out, color).map_err(|source| ScanError::Output {
             path: "standard output".into(),
             source,
         }),
     }
 }
 
-/// Renders the report in the chosen format.
-pub fn render(args: &ScanArgs, report: &Report, w: &mut dyn Write) -> io::Result<()> {
+/// Renders the report with the shared reporters. Text always shows the findings under each
+/// failure: for a scan they are the answer, not detail.
+pub fn render(args: &ScanArgs, report: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     match args.format() {
-        ScanFormat::Json => {
-            serde_json::to_writer_pretty(&mut *w, report)?;
-            writeln!(w)
-        }
+        ScanFormat::Json => report::json::write(report, w),
+        ScanFormat::Junit => report::junit::write(report, w),
         ScanFormat::Text => {
-            for c in &report.controls {
-                writeln!(w, "[INFO] {} {}", c.id, c.text)?;
-                for g in &c.tests {
-                    writeln!(w, "[INFO] {} {}", g.id, g.text)?;
-                    for r in &g.results {
-                        writeln!(w, "[{}] {} {}", r.status, r.id, r.text)?;
-                        for f in &r.findings {
-                            writeln!(w, "       ** {f}")?;
-                        }
-                    }
-                }
-                for n in &c.notes {
-                    writeln!(w, "note: {n}")?;
-                }
-                let t = &c.totals;
-                writeln!(
-                    w,
-                    "{} checks PASS\n{} checks FAIL\n{} checks WARN\n{} checks INFO",
-                    t.pass, t.fail, t.warn, t.info
-                )?;
-            }
-            Ok(())
+            let opts = TextOptions {
+                test_output: true,
+                color,
+                ..TextOptions::default()
+            };
+            report::text::write(report, &opts, w)
         }
     }
 }
