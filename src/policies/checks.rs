@@ -2,6 +2,7 @@
 
 use super::objects::Objects;
 use super::pss_checks;
+use super::rbac_checks;
 use super::PolicyOutcome;
 
 /// A policy check: objects in, verdict out.
@@ -9,6 +10,29 @@ pub type PolicyCheck = fn(&Objects) -> PolicyOutcome;
 
 /// Every policy check, by the name definitions use.
 pub const REGISTRY: &[(&str, PolicyCheck)] = &[
+    // CIS 5.1: RBAC and service accounts.
+    ("rbac-cluster-admin", rbac_checks::cluster_admin),
+    ("rbac-secrets-access", rbac_checks::secrets_access),
+    ("rbac-wildcards", rbac_checks::wildcards),
+    ("rbac-create-pods", rbac_checks::create_pods),
+    (
+        "default-service-accounts",
+        rbac_checks::default_service_accounts,
+    ),
+    (
+        "service-account-token-automount",
+        rbac_checks::token_automount,
+    ),
+    ("system-masters", rbac_checks::system_masters),
+    (
+        "rbac-bind-impersonate-escalate",
+        rbac_checks::bind_impersonate_escalate,
+    ),
+    ("rbac-create-pv", rbac_checks::create_pv),
+    ("rbac-node-proxy", rbac_checks::node_proxy),
+    ("rbac-csr-approval", rbac_checks::csr_approval),
+    ("rbac-webhook-config", rbac_checks::webhook_config),
+    ("rbac-create-tokens", rbac_checks::create_tokens),
     ("pss-policy-control", pss_checks::policy_control),
     ("pss-privileged", pss_checks::privileged),
     ("pss-host-pid", pss_checks::host_pid),

@@ -5,9 +5,14 @@
 //! or a live cluster ([`objects`]).
 
 pub mod checks;
+pub mod commands;
+pub mod live;
 pub mod objects;
 pub mod pss;
 pub mod pss_checks;
+pub mod rbac;
+pub mod rbac_checks;
+pub mod rbac_defaults;
 pub mod scan;
 pub mod workloads;
 

@@ -2,6 +2,7 @@
 //! json|yaml` output (files, directories, stdin) or fetched from a live cluster, and kept as plain
 //! JSON values, one per object, with where each came from.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -77,9 +78,31 @@ pub enum ObjectsError {
 }
 
 /// A set of API objects, as read.
+///
+/// Checks must tell "there are none" from "we could not look": `listed` holds the kinds a live
+/// cluster listed completely (so an absent object really is absent) and `unavailable` the kinds
+/// that could not be listed, with why. Objects read from files have neither: there, a kind counts
+/// as read only when at least one object of it is in the input (see [`Objects::kind_state`]).
 #[derive(Debug, Clone, Default)]
 pub struct Objects {
     pub items: Vec<Object>,
+    /// Kinds listed completely from a live cluster, even when the list was empty.
+    pub listed: BTreeSet<String>,
+    /// Kinds that could not be read (e.g. `"Secret" -> "forbidden: ..."`), kind -> reason.
+    pub unavailable: BTreeMap<String, String>,
+}
+
+/// What is known about one kind of object in an [`Objects`] set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KindState {
+    /// Listed completely from a live cluster (possibly zero objects).
+    Listed,
+    /// Not listed live, but the input holds objects of this kind.
+    Present,
+    /// Neither listed nor present in the input: nothing is known.
+    Absent,
+    /// Listing was attempted and failed, with the reason.
+    Unavailable(String),
 }
 
 impl Objects {
@@ -179,6 +202,43 @@ impl Objects {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Whether objects of `kind` were read, and if not, why.
+    pub fn kind_state(&self, kind: &str) -> KindState {
+        if let Some(reason) = self.unavailable.get(kind) {
+            KindState::Unavailable(reason.clone())
+        } else if self.listed.contains(kind) {
+            KindState::Listed
+        } else if self.of_kind(kind).next().is_some() {
+            KindState::Present
+        } else {
+            KindState::Absent
+        }
+    }
+
+    /// True when the objects of `kind` can be trusted to be all there are: listed live, or (for
+    /// file input, where nothing else is known) present in the input.
+    pub fn was_read(&self, kind: &str) -> bool {
+        matches!(
+            self.kind_state(kind),
+            KindState::Listed | KindState::Present
+        )
+    }
+
+    /// True when these objects came from a live cluster rather than files.
+    pub fn is_live(&self) -> bool {
+        !self.listed.is_empty() || !self.unavailable.is_empty()
+    }
+
+    /// Records that `kind` was listed completely (live input).
+    pub fn mark_listed(&mut self, kind: &str) {
+        self.listed.insert(kind.to_string());
+    }
+
+    /// Records that `kind` could not be read, and why.
+    pub fn mark_unavailable(&mut self, kind: &str, reason: impl Into<String>) {
+        self.unavailable.insert(kind.to_string(), reason.into());
+    }
 }
 
 fn is_manifest(path: &Path) -> bool {
@@ -214,6 +274,25 @@ mod tests {
             ["ServiceAccount/default/a", "Role/x/r", "RoleBinding/x/b"]
         );
         assert_eq!(o.items[1].origin.document, 2);
+    }
+
+    #[test]
+    fn kind_state_tells_absent_from_unavailable() {
+        let mut o = Objects::default();
+        o.add_text("m.yaml", "kind: Role\nmetadata: {name: r, namespace: x}\n")
+            .unwrap();
+        assert_eq!(o.kind_state("Role"), KindState::Present);
+        assert_eq!(o.kind_state("RoleBinding"), KindState::Absent);
+        assert!(!o.is_live());
+        o.mark_listed("RoleBinding");
+        o.mark_unavailable("Secret", "forbidden");
+        assert_eq!(o.kind_state("RoleBinding"), KindState::Listed);
+        assert!(o.was_read("RoleBinding"));
+        assert_eq!(
+            o.kind_state("Secret"),
+            KindState::Unavailable("forbidden".into())
+        );
+        assert!(!o.was_read("Secret"));
     }
 
     #[test]
