@@ -105,7 +105,7 @@ const STAND_IN: &str = "KUBECIS_BENCH_STAND_IN";
 
 /// A real process whose argv[0] is kube-apiserver and whose command line carries 41 flags:
 /// this bench binary itself, re-executed as a stand-in that only sleeps.
-fn apiserver() -> Child {
+fn apiserver() -> StandIn {
     let mut flags: Vec<String> = (0..40).map(|i| format!("--flag-{i}=v{i}")).collect();
     flags.push("--enable-admission-plugins=NodeRestriction,AlwaysPullImages".into());
     Command::new(std::env::current_exe().unwrap())
@@ -113,7 +113,18 @@ fn apiserver() -> Child {
         .args(flags)
         .env(STAND_IN, "1")
         .spawn()
+        .map(StandIn)
         .expect("re-executing the bench binary as kube-apiserver")
+}
+
+/// Kills the stand-in when the bench ends, panics included.
+struct StandIn(Child);
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -121,7 +132,7 @@ fn bench(c: &mut Criterion) {
     let root = tempfile::tempdir().unwrap();
     definitions(defs.path());
     node_tree(root.path());
-    let mut child = apiserver();
+    let _apiserver = apiserver();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let source = DefinitionSource::Dir(defs.path().to_path_buf());
     let objects: ObjectsState = Err("no objects".into());
@@ -179,8 +190,6 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 criterion_group! {
@@ -191,7 +200,9 @@ criterion_group! {
 
 fn main() {
     if std::env::var_os(STAND_IN).is_some() {
-        // The stand-in kube-apiserver: alive until the bench kills it (or 15 minutes pass).
+        // The stand-in kube-apiserver: alive until the bench kills it, the bench dies, or 15
+        // minutes pass.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         std::thread::sleep(std::time::Duration::from_secs(900));
         return;
     }

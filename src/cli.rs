@@ -34,6 +34,13 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the checks of a benchmark (Markdown with --markdown, as in docs/checks.md).
     Checks(ChecksArgs),
+    /// Judge manifests against a Pod Security Standards level, for CI (exit 0: all meet it,
+    /// 1: violations, 2: unreadable or malformed input).
+    Scan(crate::policies::scan::ScanArgs),
+    /// Who may do VERB on RESOURCE: every subject, with the binding and role that allow it.
+    WhoCan(crate::policies::commands::WhoCanArgs),
+    /// May SUBJECT do VERB on RESOURCE? Prints yes or no; exit 0 for yes, 1 for no.
+    CanI(crate::policies::commands::CanIArgs),
     /// Print kubecis's version.
     Version,
 }
@@ -120,8 +127,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
     /// Kubernetes objects for the policies target: files, directories, or - for stdin.
+    /// Without it, `--targets policies` reads the live cluster (kubeconfig or in-cluster).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub objects: Vec<PathBuf>,
+    /// Kubeconfig for reading the live cluster (policies target).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for reading the live cluster (policies target).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long = "no-color")]
     pub no_color: bool,

@@ -13,8 +13,7 @@ use crate::benchmark::load::{self, DefinitionSource};
 use crate::facts::{Facts, Snapshot, SNAPSHOT_FORMAT};
 use crate::runner::{choose_benchmark, RunError, Runner, Selection};
 
-/// What replaces a secret in a snapshot.
-pub const REDACTED: &str = "REDACTED";
+pub use crate::secrets::REDACTED;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotFileError {
@@ -216,9 +215,14 @@ pub fn redact(snapshot: &mut Snapshot) -> usize {
 fn secret_key_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(
-            r#"^(?P<head>\s*(?:-\s+)?(?P<q>["']?)(?:secret|token|password|client-key-data|id-token|refresh-token|client-secret)["']?\s*:\s*)(?P<value>[^\s,{}\[\]][^,]*?)(?P<tail>\s*,?\s*)$"#,
-        )
+        let keys: Vec<String> = crate::secrets::SECRET_KEYS
+            .iter()
+            .map(|k| regex::escape(k))
+            .collect();
+        Regex::new(&format!(
+            r#"^(?P<head>\s*(?:-\s+)?(?P<q>["']?)(?:{})["']?\s*:\s*)(?P<value>[^\s,{{}}\[\]][^,]*?)(?P<tail>\s*,?\s*)$"#,
+            keys.join("|")
+        ))
         .expect("valid regex")
     })
 }

@@ -7,7 +7,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::audit::ObjectsState;
 use crate::benchmark::load::{self, DefinitionSource};
@@ -28,6 +28,13 @@ pub fn execute(cli: Cli) -> Result<u8> {
         Some(Command::Collect(args)) => collect(&args),
         Some(Command::Demo(args)) => crate::demo::run(&args),
         Some(Command::Checks(args)) => checks(&args),
+        Some(Command::Scan(args)) => Ok(exit_code(crate::policies::scan::run_stdio(&args))),
+        Some(Command::WhoCan(args)) => {
+            rbac_command(|out, err| crate::policies::commands::who_can(&args, out, err))
+        }
+        Some(Command::CanI(args)) => {
+            rbac_command(|out, err| crate::policies::commands::can_i(&args, out, err))
+        }
         Some(Command::Version) => {
             println!("kubecis {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -81,15 +88,44 @@ pub fn evaluate(args: &RunArgs, facts: &Facts, objects: &ObjectsState) -> Result
     Ok(runner.run(&sel)?)
 }
 
-/// The objects policy checks read: `--objects` files, or why there are none.
+fn exit_code(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(EXIT_ERROR)
+}
+
+/// Runs `who-can` / `can-i` on standard output; their errors are exit 2.
+fn rbac_command<E: std::fmt::Display>(
+    f: impl FnOnce(&mut dyn Write, &mut dyn Write) -> std::result::Result<i32, E>,
+) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    match f(&mut out, &mut err) {
+        Ok(code) => Ok(exit_code(code)),
+        Err(e) => bail!("{e}"),
+    }
+}
+
+/// The objects policy checks read: `--objects` files; else the live cluster when the policies
+/// target is asked for (or a kubeconfig/context is named); else why there are none.
 fn objects(args: &RunArgs) -> Result<ObjectsState> {
-    if args.objects.is_empty() {
+    if !args.objects.is_empty() {
+        return Ok(Ok(Objects::load(&args.objects)?));
+    }
+    let wants_live = args.targets.iter().any(|t| t == "policies")
+        || args.kubeconfig.is_some()
+        || args.context.is_some();
+    if !wants_live || args.snapshot.is_some() {
         return Ok(Err(
-            "no Kubernetes API objects to judge: pass --objects FILE|DIR|- (e.g. kubectl get ... -o yaml)"
+            "no Kubernetes API objects to judge: pass --objects FILE|DIR|- or --targets policies with cluster access"
                 .into(),
         ));
     }
-    Ok(Ok(Objects::load(&args.objects)?))
+    let options = crate::policies::live::LiveOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        ..Default::default()
+    };
+    Ok(crate::policies::live::fetch_objects(&options)
+        .map_err(|e| format!("cannot read the cluster's objects: {e}")))
 }
 
 pub fn read_snapshot(path: &Path) -> Result<Snapshot> {

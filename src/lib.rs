@@ -14,4 +14,5 @@ pub mod facts;
 pub mod policies;
 pub mod report;
 pub mod runner;
+pub mod secrets;
 pub mod verdict;

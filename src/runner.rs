@@ -143,7 +143,7 @@ impl Runner<'_> {
     }
 
     /// Targets whose components run here: master and controlplane with the API server, etcd
-    /// with etcd, node with the kubelet, policies with the API server or given objects.
+    /// with etcd, node with the kubelet, policies when there are API objects to judge.
     fn detect_targets(&self, available: &[String]) -> Vec<String> {
         let running = |component: &str| {
             self.config
@@ -159,7 +159,7 @@ impl Runner<'_> {
                 "master" | "controlplane" => apiserver,
                 "etcd" => running("etcd"),
                 "node" => running("kubelet"),
-                "policies" => apiserver || self.objects.is_ok(),
+                "policies" => self.objects.is_ok(),
                 _ => false,
             })
             .cloned()
@@ -375,7 +375,7 @@ impl Variables<'_> {
     fn resolve(&self, name: &str) -> Option<String> {
         if let Some(expr) = name.strip_prefix("flag:") {
             let (component, flag) = expr.split_once(':')?;
-            return self.flag(component, flag);
+            return self.path_flag(component, flag);
         }
         for component in self.config.component_names() {
             if let Some(kind) = name.strip_prefix(component) {
@@ -398,9 +398,16 @@ impl Variables<'_> {
         Some((FlagSet::parse(p.args(), rules), p.pid))
     }
 
-    fn flag(&self, component: &str, flag: &str) -> Option<String> {
-        let (flags, _) = self.flags(component)?;
-        flags.get(flag).map(str::to_string)
+    /// The path a running component's flag names; a relative path is resolved against the
+    /// process's working directory, seen through `/proc/<pid>/cwd`.
+    fn path_flag(&self, component: &str, flag: &str) -> Option<String> {
+        let (flags, pid) = self.flags(component)?;
+        let v = flags.get(flag).filter(|v| !v.is_empty())?;
+        Some(if v.starts_with('/') {
+            v.to_string()
+        } else {
+            format!("/proc/{pid}/cwd/{v}")
+        })
     }
 
     /// `$<component><kind>`: the running process's flag, the value in its config file, the
@@ -420,17 +427,12 @@ impl Variables<'_> {
                 None => def.bins.first().cloned(),
             };
         }
-        if let Some(flag) = def.from_flags.get(kind) {
-            if let Some((flags, pid)) = self.flags(component) {
-                if let Some(v) = flags.get(flag).filter(|v| !v.is_empty()) {
-                    return Some(if v.starts_with('/') {
-                        v.to_string()
-                    } else {
-                        // Relative to the process's working directory, seen through /proc.
-                        format!("/proc/{pid}/cwd/{v}")
-                    });
-                }
-            }
+        if let Some(path) = def
+            .from_flags
+            .get(kind)
+            .and_then(|f| self.path_flag(component, f))
+        {
+            return Some(path);
         }
         if let Some(path) = def.from_config.get(kind) {
             if kind != "conf" {

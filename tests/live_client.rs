@@ -303,7 +303,7 @@ fn bad_credentials_and_unreachable_servers_are_errors() {
 fn shipped_rbac_yaml_grants_list_on_exactly_the_kinds_listed() {
     use kubecis::policies::objects::Objects;
     use kubecis::policies::rbac::{Rbac, Request, Scope, Subject};
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rbac.yaml");
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml");
     let rbac = Rbac::from_objects(&Objects::load(&[path]).unwrap());
     let me = Subject::from_user_name("system:serviceaccount:kube-system:kubecis");
     for (group, _, kind, plural) in KINDS {

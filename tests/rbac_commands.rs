@@ -151,7 +151,7 @@ fn shipped_rbac_yaml_grants_nobody_secrets() {
         resource: "secrets".into(),
         namespace: None,
         source: SourceArgs {
-            objects: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rbac.yaml")],
+            objects: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml")],
             ..SourceArgs::default()
         },
     };

@@ -1,7 +1,7 @@
 //! `kubecis scan` through the binary: exit codes, `-` for standard input, JSON on stdout.
 //!
 //! Ignored until the `scan` subcommand is wired into `src/cli.rs` (`Scan(ScanArgs)` calling
-//! `kubecis::policies::scan::run_stdio`); run with `cargo test --test scan_cli -- --ignored`.
+//! `kubecis::policies::scan::run_stdio`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ fn kubecis() -> Command {
 }
 
 #[test]
-#[ignore = "needs `kubecis scan` wired into the CLI"]
+
 fn compliant_manifests_exit_0() {
     kubecis()
         .args(["scan", "--json"])
@@ -32,7 +32,7 @@ fn compliant_manifests_exit_0() {
 }
 
 #[test]
-#[ignore = "needs `kubecis scan` wired into the CLI"]
+
 fn violations_exit_1_and_are_listed() {
     kubecis()
         .args(["scan", "--level", "baseline"])
@@ -45,7 +45,7 @@ fn violations_exit_1_and_are_listed() {
 }
 
 #[test]
-#[ignore = "needs `kubecis scan` wired into the CLI"]
+
 fn stdin_and_version_flags() {
     let pod = "kind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {sysctls: [{name: net.ipv4.tcp_keepalive_time, value: '60'}]}\n  containers: [{name: c, image: nginx}]\n";
     kubecis()
@@ -73,7 +73,7 @@ fn stdin_and_version_flags() {
 }
 
 #[test]
-#[ignore = "needs `kubecis scan` wired into the CLI"]
+
 fn malformed_input_exits_2() {
     kubecis()
         .arg("scan")

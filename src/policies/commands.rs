@@ -16,7 +16,7 @@ use super::rbac::{Identity, Rbac, Request, Scope, Subject, RBAC_KINDS};
 pub struct SourceArgs {
     /// Read objects from these files or directories (`-` for stdin) instead of a live cluster:
     /// manifests or `kubectl get -o yaml|json` output.
-    #[arg(long = "objects", value_name = "PATH")]
+    #[arg(long = "objects", value_name = "PATH", num_args = 1..)]
     pub objects: Vec<PathBuf>,
     /// The kubeconfig to use for a live cluster (default: $KUBECONFIG, ~/.kube/config, then
     /// the in-cluster service account).

@@ -23,7 +23,7 @@ use super::objects::{Objects, Origin};
 /// A kind to list: (API group, version, kind, plural resource).
 pub type KindSpec = (&'static str, &'static str, &'static str, &'static str);
 
-/// Exactly the kinds CIS section 5 reads. `rbac.yaml` grants get/list on these and nothing else.
+/// Exactly the kinds CIS section 5 reads. `deploy/rbac.yaml` grants get/list on these and nothing else.
 pub const KINDS: &[KindSpec] = &[
     (
         "rbac.authorization.k8s.io",

@@ -3,6 +3,8 @@
 //! (`spec.template.spec.containers[0]...` for a Deployment, `spec.jobTemplate.spec.template.spec`
 //! for a CronJob).
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::objects::{Object, Objects, Origin};
@@ -208,9 +210,17 @@ pub fn workloads(objects: &Objects) -> Result<Vec<Workload<'_>>, TemplateError> 
 pub fn workloads_lenient(objects: &Objects) -> (Vec<Workload<'_>>, Vec<TemplateError>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
+    // Controllers present, by (kind, namespace, name): one pass, so owner lookups stay O(1)
+    // on clusters with thousands of Pods.
+    let controllers: HashSet<(&str, &str, &str)> = objects
+        .items
+        .iter()
+        .filter(|o| has_pod_template(o.kind()))
+        .map(|o| (o.kind(), o.namespace(), o.name()))
+        .collect();
     for object in &objects.items {
         match pod_template(object) {
-            Ok(Some(template)) if !controller_in_input(object, objects) => {
+            Ok(Some(template)) if !controller_in_input(object, &controllers) => {
                 found.push(Workload { object, template })
             }
             Ok(_) => {}
@@ -220,7 +230,7 @@ pub fn workloads_lenient(objects: &Objects) -> (Vec<Workload<'_>>, Vec<TemplateE
     (found, errors)
 }
 
-fn controller_in_input(object: &Object, objects: &Objects) -> bool {
+fn controller_in_input(object: &Object, controllers: &HashSet<(&str, &str, &str)>) -> bool {
     let Some(owners) = object
         .value
         .pointer("/metadata/ownerReferences")
@@ -234,11 +244,7 @@ fn controller_in_input(object: &Object, objects: &Objects) -> bool {
         .any(|owner| {
             let kind = owner.get("kind").and_then(Value::as_str).unwrap_or("");
             let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
-            objects.of_kind(kind).any(|candidate| {
-                candidate.name() == name
-                    && candidate.namespace() == object.namespace()
-                    && has_pod_template(kind)
-            })
+            controllers.contains(&(kind, object.namespace(), name))
         })
 }
 

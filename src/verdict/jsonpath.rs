@@ -64,7 +64,8 @@ pub fn lookup(doc: &Value, path: &str) -> Result<Vec<Value>, String> {
 }
 
 /// A found value as the text compare operators read: scalars as written, lists of scalars
-/// joined with commas, anything else as JSON.
+/// joined with commas, anything else as JSON with secret values redacted (this text is shown
+/// in reports as the observed value).
 pub fn value_text(values: &[Value]) -> String {
     let parts: Vec<String> = values
         .iter()
@@ -72,7 +73,7 @@ pub fn value_text(values: &[Value]) -> String {
             Value::String(s) => s.clone(),
             Value::Array(items) => value_text(items),
             Value::Null => String::new(),
-            other => other.to_string(),
+            other => crate::secrets::redact_value(other).to_string(),
         })
         .collect();
     parts.join(",")
@@ -95,6 +96,12 @@ mod tests {
         assert_eq!(t("{.tlsCipherSuites[1]}"), "B");
         assert_eq!(t("{.featureGates['a.b']}"), "true");
         assert_eq!(t("{.resources[*].providers[0]}"), "{\"aescbc\":{}}");
+        let enc =
+            json!({"providers": [{"aescbc": {"keys": [{"name": "k", "secret": "c2VjcmV0"}]}}]});
+        assert_eq!(
+            value_text(&lookup(&enc, "{.providers[0].aescbc}").unwrap()),
+            "{\"keys\":[{\"name\":\"k\",\"secret\":\"REDACTED\"}]}"
+        );
         assert!(lookup(&doc, "{.authentication.missing}")
             .unwrap()
             .is_empty());
