@@ -11,9 +11,9 @@ use crate::audit::{self, AuditContext, Missing, ObjectsState};
 use crate::benchmark::config::{Config, VAR_KINDS};
 use crate::benchmark::load::{self, DefinitionError, DefinitionSource};
 use crate::benchmark::model::{Audit, Check, CheckType, Controls, NativeAudit};
-use crate::benchmark::vars::{substitute, Substituted};
+use crate::benchmark::vars::{substitute, FlagExpr, Substituted};
 use crate::facts::flags::{FlagRules, FlagSet};
-use crate::facts::Facts;
+use crate::facts::{FactErrorKind, Facts};
 use crate::report::model::{CheckResult, ControlsResult, GroupResult, Report, Status};
 use crate::verdict::{self, jsonpath, Sources};
 
@@ -352,16 +352,24 @@ fn ordered(targets: &[String]) -> Vec<String> {
     out
 }
 
+/// What a variable resolved to: its value, nothing (unknown name, no candidate), or the reason
+/// it could not be determined (component not running, flag not set, its config unreadable).
+type Resolved = Result<String, Option<String>>;
+
 /// `$variables` of one target, resolved from the node on first use.
 struct Variables<'a> {
     config: &'a Config,
     facts: &'a Facts,
     target: &'a str,
-    cache: RefCell<HashMap<String, Option<String>>>,
+    cache: RefCell<HashMap<String, Resolved>>,
 }
 
 impl Variables<'_> {
     fn lookup(&self, name: &str) -> Option<String> {
+        self.resolved(name).ok()
+    }
+
+    fn resolved(&self, name: &str) -> Resolved {
         if let Some(v) = self.cache.borrow().get(name) {
             return v.clone();
         }
@@ -372,10 +380,12 @@ impl Variables<'_> {
         value
     }
 
-    fn resolve(&self, name: &str) -> Option<String> {
-        if let Some(expr) = name.strip_prefix("flag:") {
-            let (component, flag) = expr.split_once(':')?;
-            return self.path_flag(component, flag);
+    fn resolve(&self, name: &str) -> Resolved {
+        if name.starts_with("flag:") {
+            return match FlagExpr::parse(name) {
+                Some(expr) => self.flag_path(&expr),
+                None => Err(Some(format!("${{{name}}} is not a valid flag expression"))),
+            };
         }
         for component in self.config.component_names() {
             if let Some(kind) = name.strip_prefix(component) {
@@ -384,7 +394,7 @@ impl Variables<'_> {
                 }
             }
         }
-        None
+        Err(None)
     }
 
     /// The parsed flags of a running component.
@@ -398,56 +408,97 @@ impl Variables<'_> {
         Some((FlagSet::parse(p.args(), rules), p.pid))
     }
 
-    /// The path a running component's flag names; a relative path is resolved against the
-    /// process's working directory, seen through `/proc/<pid>/cwd`.
-    fn path_flag(&self, component: &str, flag: &str) -> Option<String> {
-        let (flags, pid) = self.flags(component)?;
-        let v = flags.get(flag).filter(|v| !v.is_empty())?;
-        Some(if v.starts_with('/') {
-            v.to_string()
+    /// `${flag:<component>:<--flag>[:-<default>]}`: the path the running component's flag
+    /// names, or its default when the flag is not set. A component that is not running has no
+    /// value (nothing says the file is in use).
+    fn flag_path(&self, expr: &FlagExpr) -> Resolved {
+        let Some(def) = self.config.component(self.target, expr.component) else {
+            return Err(Some(format!(
+                "component {} is not described in config.yaml",
+                expr.component
+            )));
+        };
+        let Some((flags, pid)) = self.flags(expr.component) else {
+            let name = def.bins.first().map_or(expr.component, String::as_str);
+            return Err(Some(format!("{name} not running")));
+        };
+        match flags
+            .get(expr.flag)
+            .filter(|v| !v.is_empty())
+            .or(expr.default)
+        {
+            Some(v) => Ok(self.process_path(expr.component, pid, v)),
+            None => Err(Some(format!(
+                "{} is not set on {}",
+                expr.flag, expr.component
+            ))),
+        }
+    }
+
+    /// A path as a running component sees it, on the audited node: a relative path through
+    /// the process's working directory (`/proc/<pid>/cwd`), an absolute one through its own
+    /// root when the component may run in a container ([`in_process_root`]).
+    ///
+    /// [`in_process_root`]: Variables::in_process_root
+    fn process_path(&self, component: &str, pid: u32, path: &str) -> String {
+        if !path.starts_with('/') {
+            return format!("/proc/{pid}/cwd/{path}");
+        }
+        let contained = self
+            .config
+            .component(self.target, component)
+            .is_some_and(|d| d.paths_in_process_root);
+        if contained {
+            self.in_process_root(pid, path)
         } else {
-            format!("/proc/{pid}/cwd/{v}")
-        })
+            path.to_string()
+        }
+    }
+
+    /// `/proc/<pid>/root/<path>`: the file the process itself opens, also when it runs in a
+    /// container whose files are not on the host at that path. When the process's root has no
+    /// such path, it shares the node's layout and the node path is used; when the process's
+    /// root cannot be looked into (no CAP_SYS_PTRACE), the `/proc` path is kept so the check
+    /// reports that, rather than judging a host file the process may not read.
+    fn in_process_root(&self, pid: u32, path: &str) -> String {
+        let inside = format!("/proc/{pid}/root{path}");
+        match self.facts.stat(&inside) {
+            Err(e) if e.kind == FactErrorKind::NotFound => path.to_string(),
+            _ => inside,
+        }
     }
 
     /// `$<component><kind>`: the running process's flag, the value in its config file, the
     /// first existing candidate, the default.
-    fn component_var(&self, component: &str, kind: &str) -> Option<String> {
-        let def = self.config.component(self.target, component)?;
+    fn component_var(&self, component: &str, kind: &str) -> Resolved {
+        let Some(def) = self.config.component(self.target, component) else {
+            return Err(None);
+        };
         if kind == "bin" {
             let running = self.facts.component(component, &def.bins).ok().flatten();
             return match running {
-                Some(p) => Some(
-                    p.argv[..p.name_words.max(1)]
-                        .iter()
-                        .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                None => def.bins.first().cloned(),
+                Some(p) => Ok(p.argv[..p.name_words.max(1)]
+                    .iter()
+                    .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")),
+                None => def.bins.first().cloned().ok_or(None),
             };
         }
-        if let Some(path) = def
-            .from_flags
-            .get(kind)
-            .and_then(|f| self.path_flag(component, f))
-        {
-            return Some(path);
+        if let Some(flag) = def.from_flags.get(kind) {
+            let expr = FlagExpr {
+                component,
+                flag,
+                default: None,
+            };
+            if let Ok(path) = self.flag_path(&expr) {
+                return Ok(path);
+            }
         }
         if let Some(path) = def.from_config.get(kind) {
             if kind != "conf" {
-                if let Some(conf) = self.lookup(&format!("{component}conf")) {
-                    if let Ok(doc) = self.facts.read(&conf).and_then(|t| {
-                        audit::parse_document(&t)
-                            .map_err(|e| crate::facts::FactError::other(&conf, &e))
-                    }) {
-                        if let Ok(values) = jsonpath::lookup(&doc, path) {
-                            let text = jsonpath::value_text(&values);
-                            if !text.is_empty() {
-                                return Some(text);
-                            }
-                        }
-                    }
+                if let Some(value) = self.config_value(component, kind, path)? {
+                    return Ok(value);
                 }
             }
         }
@@ -457,16 +508,67 @@ impl Variables<'_> {
             .find(|c| self.facts.exists(c))
             .cloned()
             .or_else(|| default.map(str::to_string))
+            .ok_or(None)
+    }
+
+    /// The value at `path` in the component's config file, if it has one. A config file that
+    /// exists but cannot be read leaves the variable undetermined (with the reason): the
+    /// candidates are a guess, and the file may name another one.
+    fn config_value(
+        &self,
+        component: &str,
+        kind: &str,
+        path: &str,
+    ) -> Result<Option<String>, Option<String>> {
+        let conf = match self.resolved(&format!("{component}conf")) {
+            Ok(conf) => conf,
+            Err(None) => return Ok(None),
+            Err(Some(reason)) => return Err(Some(reason)),
+        };
+        let text = match self.facts.read(&conf) {
+            Ok(text) => text,
+            Err(e) if e.kind == FactErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Some(format!(
+                    "{e} (the {component} config file, read for ${component}{kind})"
+                )))
+            }
+        };
+        let Ok(doc) = audit::parse_document(&text) else {
+            return Ok(None);
+        };
+        let Ok(values) = jsonpath::lookup(&doc, path) else {
+            return Ok(None);
+        };
+        let text = jsonpath::value_text(&values);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        // A path inside a config file the process read in its own root is in that root too.
+        let pid = conf
+            .strip_prefix("/proc/")
+            .and_then(|r| r.split_once('/'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        Ok(Some(match pid {
+            Some(pid) if text.starts_with('/') => self.process_path(component, pid, &text),
+            _ => text,
+        }))
     }
 
     fn text(&self, text: &str) -> String {
         substitute(text, &|n| self.lookup(n)).text
     }
 
-    /// An audit with variables replaced, and what is missing if a braced expression had no
-    /// value (the check then WARNs with that reason instead of running a broken audit).
+    /// An audit with variables replaced, and what is missing if a variable it needs could not
+    /// be determined (the check then WARNs with that reason instead of running a broken audit).
     fn audit(&self, audit: &Audit) -> (Audit, Option<Missing>) {
-        let sub = |s: &str| substitute(s, &|n| self.lookup(n));
+        let consulted = RefCell::new(Vec::new());
+        let sub = |s: &str| {
+            substitute(s, &|n| {
+                consulted.borrow_mut().push(n.to_string());
+                self.lookup(n)
+            })
+        };
         let (audit, unresolved) = match audit {
             Audit::Shell(cmd) => {
                 let Substituted { text, .. } = sub(cmd);
@@ -496,14 +598,216 @@ impl Variables<'_> {
             }
             other => (other.clone(), Vec::new()),
         };
-        let missing = unresolved.first().map(|expr| {
-            Missing::warn(
-                match expr.strip_prefix("flag:").and_then(|e| e.split_once(':')) {
-                    Some((component, flag)) => format!("{flag} is not set on {component}"),
-                    None => format!("${{{expr}}} has no value"),
-                },
-            )
-        });
+        let reason = |name: &str| match self.resolved(name) {
+            Err(Some(reason)) => Some(reason),
+            _ => None,
+        };
+        let missing = unresolved
+            .first()
+            .map(|expr| reason(expr).unwrap_or_else(|| format!("${{{expr}}} has no value")))
+            .or_else(|| {
+                if matches!(audit, Audit::Shell(_)) {
+                    return None;
+                }
+                consulted.borrow().iter().find_map(|n| reason(n))
+            })
+            .map(Missing::warn);
         (audit, missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const CONFIG: &str = r#"
+node:
+  components: [kubelet, proxy]
+  kubelet:
+    bins: [kubelet]
+  proxy:
+    bins: [kube-proxy]
+    kubeconfig: [/etc/kubernetes/proxy.conf]
+    defaultkubeconfig: /etc/kubernetes/proxy.conf
+    from_flags: {conf: --config, kubeconfig: --kubeconfig}
+    from_config: {kubeconfig: '{.clientConnection.kubeconfig}'}
+    paths_in_process_root: true
+"#;
+
+    /// A node tree and a stand-in proc directory (`<pid>/cmdline`, `<pid>/comm`, and for a
+    /// containerized process `<pid>/root/`, a directory where the kernel has a link).
+    struct Node {
+        root: tempfile::TempDir,
+        proc_dir: tempfile::TempDir,
+    }
+
+    impl Node {
+        fn new() -> Node {
+            Node {
+                root: tempfile::tempdir().unwrap(),
+                proc_dir: tempfile::tempdir().unwrap(),
+            }
+        }
+        fn process(&self, pid: u32, argv: &[&str]) -> &Node {
+            let dir = self.proc_dir.path().join(pid.to_string());
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(dir.join("cmdline"), argv.join("\0") + "\0").unwrap();
+            fs::write(dir.join("comm"), format!("{}\n", argv[0])).unwrap();
+            self
+        }
+        fn file(&self, path: &str, text: &str) -> &Node {
+            let base = match path.strip_prefix("/proc/") {
+                Some(rest) => self.proc_dir.path().join(rest),
+                None => self.root.path().join(path.trim_start_matches('/')),
+            };
+            fs::create_dir_all(base.parent().unwrap()).unwrap();
+            fs::write(base, text).unwrap();
+            self
+        }
+        fn vars<R>(&self, run: impl FnOnce(&Variables) -> R) -> R {
+            let doc: serde_yaml::Value = serde_yaml::from_str(CONFIG).unwrap();
+            let config = Config::from_yaml(&doc).unwrap();
+            let facts = Facts::live(self.root.path(), self.proc_dir.path());
+            let vars = Variables {
+                config: &config,
+                facts: &facts,
+                target: "node",
+                cache: RefCell::new(HashMap::new()),
+            };
+            run(&vars)
+        }
+    }
+
+    const CNI: &str = "flag:kubelet:--cni-conf-dir:-/etc/cni/net.d";
+
+    #[test]
+    fn a_flag_default_applies_only_to_a_running_component_without_the_flag() {
+        let node = Node::new();
+        node.vars(|v| {
+            assert_eq!(v.resolved(CNI), Err(Some("kubelet not running".into())));
+        });
+        node.process(10, &["kubelet", "--config=/var/lib/kubelet/config.yaml"]);
+        node.vars(|v| {
+            assert_eq!(v.resolved(CNI), Ok("/etc/cni/net.d".into()));
+            assert_eq!(
+                v.resolved("flag:kubelet:--cni-bin-dir"),
+                Err(Some("--cni-bin-dir is not set on kubelet".into()))
+            );
+        });
+        node.process(
+            10,
+            &["kubelet", "--cni-conf-dir=/opt/cni/conf", "--cni-bin-dir="],
+        );
+        node.vars(|v| {
+            assert_eq!(v.resolved(CNI), Ok("/opt/cni/conf".into()));
+            // An empty value is not a path: the flag counts as not set.
+            assert!(v.resolved("flag:kubelet:--cni-bin-dir").is_err());
+        });
+        node.process(10, &["kubelet", "--cni-conf-dir=net.d"]);
+        node.vars(|v| assert_eq!(v.resolved(CNI), Ok("/proc/10/cwd/net.d".into())));
+    }
+
+    #[test]
+    fn a_flag_default_reaches_audits_and_an_unresolved_one_says_why() {
+        let node = Node::new();
+        let audit = Audit::Native(NativeAudit::File {
+            path: format!("${{{CNI}}}/*"),
+            recursive: false,
+            on_missing: Default::default(),
+        });
+        let (_, missing) = node.vars(|v| v.audit(&audit));
+        assert_eq!(missing, Some(Missing::warn("kubelet not running")));
+        node.process(10, &["kubelet"]);
+        let (resolved, missing) = node.vars(|v| v.audit(&audit));
+        assert_eq!(missing, None);
+        let Audit::Native(NativeAudit::File { path, .. }) = resolved else {
+            panic!("{resolved:?}")
+        };
+        assert_eq!(path, "/etc/cni/net.d/*");
+    }
+
+    #[test]
+    fn a_containerized_component_s_paths_are_read_in_its_own_root() {
+        let node = Node::new();
+        node.process(
+            7,
+            &["kube-proxy", "--config=/var/lib/kube-proxy/config.conf"],
+        )
+        .file(
+            "/proc/7/root/var/lib/kube-proxy/config.conf",
+            "clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig.conf}\n",
+        )
+        .file("/proc/7/root/var/lib/kube-proxy/kubeconfig.conf", "x")
+        // A stale copy on the host that kube-proxy does not read.
+        .file("/etc/kubernetes/proxy.conf", "stale");
+        node.vars(|v| {
+            assert_eq!(
+                v.resolved("proxyconf"),
+                Ok("/proc/7/root/var/lib/kube-proxy/config.conf".into())
+            );
+            // The kubeconfig named inside that file is in the process's root too.
+            assert_eq!(
+                v.resolved("proxykubeconfig"),
+                Ok("/proc/7/root/var/lib/kube-proxy/kubeconfig.conf".into())
+            );
+            assert_eq!(
+                v.resolved("flag:proxy:--kubeconfig:-/var/lib/kube-proxy/kubeconfig.conf"),
+                Ok("/proc/7/root/var/lib/kube-proxy/kubeconfig.conf".into())
+            );
+        });
+    }
+
+    #[test]
+    fn a_process_sharing_the_node_layout_keeps_node_paths() {
+        let node = Node::new();
+        node.process(7, &["kube-proxy", "--config=/etc/kubernetes/proxy.yaml"])
+            .file(
+                "/etc/kubernetes/proxy.yaml",
+                "clientConnection: {kubeconfig: /etc/kubernetes/proxy.conf}\n",
+            );
+        fs::create_dir_all(node.proc_dir.path().join("7/root")).unwrap();
+        node.vars(|v| {
+            assert_eq!(
+                v.resolved("proxyconf"),
+                Ok("/etc/kubernetes/proxy.yaml".into())
+            );
+            assert_eq!(
+                v.resolved("proxykubeconfig"),
+                Ok("/etc/kubernetes/proxy.conf".into())
+            );
+        });
+    }
+
+    #[test]
+    fn an_unreadable_config_leaves_its_values_undetermined_not_guessed() {
+        let node = Node::new();
+        node.process(
+            7,
+            &["kube-proxy", "--config=/var/lib/kube-proxy/config.conf"],
+        )
+        .file(
+            "/etc/kubernetes/proxy.conf",
+            "a candidate that may not be in use",
+        );
+        // Where the config should be, a directory: it exists but cannot be read as a file.
+        fs::create_dir_all(
+            node.proc_dir
+                .path()
+                .join("7/root/var/lib/kube-proxy/config.conf"),
+        )
+        .unwrap();
+        let audit = Audit::Native(NativeAudit::File {
+            path: "$proxykubeconfig".into(),
+            recursive: false,
+            on_missing: Default::default(),
+        });
+        let (_, missing) = node.vars(|v| v.audit(&audit));
+        let reason = missing.expect("undetermined").reason;
+        assert!(
+            reason.starts_with("/proc/7/root/var/lib/kube-proxy/config.conf: is a directory"),
+            "{reason}"
+        );
+        assert!(reason.contains("$proxykubeconfig"), "{reason}");
     }
 }

@@ -215,6 +215,37 @@ fn kubeadm_worker() {
     assert_all("kubeadm-worker", &r, &["4.2.6"], &["FAIL"]);
 }
 
+/// kube-proxy's kubeconfig exists only inside its pod (a ConfigMap volume, reached through a
+/// symlink): 4.1.3/4.1.4 are judged on that file, read through `/proc/<pid>/root`, not reported
+/// missing because the host has no `/var/lib/kube-proxy`.
+#[test]
+fn proxy_kubeconfig_is_read_inside_the_kube_proxy_pod() {
+    let name = "kubeadm-proxy-pod";
+    if !fixture::can_chroot() {
+        eprintln!("skipped: needs root to chroot ({name})");
+        return;
+    }
+    let Some(r) = check_golden(name, WORKER) else {
+        return;
+    };
+    assert_no_pass_without_evidence(name, &r);
+    assert_all(name, &r, &["4.1.3", "4.1.4"], &["PASS"]);
+    // The evidence names the file kube-proxy reads, in its own root. Pids differ per run, so
+    // the path is checked by shape; the fixture test below pins it to the real pid.
+    for id in ["4.1.3", "4.1.4"] {
+        let actual = &r[id].actual;
+        assert!(
+            actual.starts_with("/proc/")
+                && actual.contains("/root/var/lib/kube-proxy/kubeconfig.conf "),
+            "{id}: {actual}"
+        );
+    }
+    assert!(
+        r["4.1.3"].actual.ends_with("permissions=644"),
+        "not the symlink's 777"
+    );
+}
+
 #[test]
 fn eks_worker_is_judged_by_the_config_its_kubelet_reads() {
     let Some(r) = check_golden("eks-worker", WORKER) else {

@@ -46,6 +46,13 @@ pub struct Component {
     /// '{.authentication.x509.clientCAFile}'`).
     #[serde(default)]
     pub from_config: BTreeMap<String, String>,
+    /// The component may run in a container with its own filesystem (kube-proxy as a DaemonSet
+    /// pod, its config a ConfigMap mounted only inside the pod). Absolute paths taken from its
+    /// flags, its config file and `${flag:...}` defaults are then read where the process reads
+    /// them, in `/proc/<pid>/root/<path>`; when that path does not exist (the process shares
+    /// the audited root's layout), the node path is used.
+    #[serde(default)]
+    pub paths_in_process_root: bool,
 }
 
 /// The kinds of `$<component><kind>` variables.

@@ -3,8 +3,8 @@
 //! `$name` is replaced as kube-bench replaces it: the longest known variable that the name
 //! starts with (`$kubeletconf.` and `$kubeletconfig` both find `kubeletconf` when only it is
 //! known); unknown names (shell variables such as `$DATA_DIR`) are left alone. `${...}` is a
-//! braced expression (`${flag:apiserver:--encryption-provider-config}`); one that cannot be
-//! resolved is reported so the check can say which evidence is missing.
+//! braced expression (`${flag:apiserver:--encryption-provider-config}`, see [`FlagExpr`]); one
+//! that cannot be resolved is reported so the check can say which evidence is missing.
 
 use std::sync::OnceLock;
 
@@ -15,6 +15,38 @@ use regex::Regex;
 pub struct Substituted {
     pub text: String,
     pub unresolved: Vec<String>,
+}
+
+/// `flag:<component>:<--flag>` or `flag:<component>:<--flag>:-<default>`: the path a flag of a
+/// running component names. The default is the path the component uses when it runs without
+/// the flag (its documented default, shell-style `:-`); it never stands in for a component
+/// that is not running, because then nothing says the file is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagExpr<'a> {
+    pub component: &'a str,
+    pub flag: &'a str,
+    pub default: Option<&'a str>,
+}
+
+impl<'a> FlagExpr<'a> {
+    /// Parses the inside of `${...}`; `None` when it is not a well-formed flag expression
+    /// (an empty component, flag or default).
+    pub fn parse(expr: &'a str) -> Option<FlagExpr<'a>> {
+        let rest = expr.strip_prefix("flag:")?;
+        let (component, rest) = rest.split_once(':')?;
+        let (flag, default) = match rest.split_once(":-") {
+            Some((flag, default)) => (flag, Some(default)),
+            None => (rest, None),
+        };
+        if component.is_empty() || flag.is_empty() || default == Some("") {
+            return None;
+        }
+        Some(FlagExpr {
+            component,
+            flag,
+            default,
+        })
+    }
 }
 
 /// Replaces variables in `text`; `lookup` answers a plain name (`apiserverconf`) or the inside
@@ -88,6 +120,43 @@ mod tests {
         assert!(s.unresolved.is_empty());
         let s = substitute("${flag:apiserver:--audit-policy-file}", &lookup);
         assert_eq!(s.unresolved, ["flag:apiserver:--audit-policy-file"]);
+    }
+
+    #[test]
+    fn flag_expressions_parse_with_and_without_a_default() {
+        assert_eq!(
+            FlagExpr::parse("flag:kubelet:--cni-conf-dir:-/etc/cni/net.d"),
+            Some(FlagExpr {
+                component: "kubelet",
+                flag: "--cni-conf-dir",
+                default: Some("/etc/cni/net.d"),
+            })
+        );
+        assert_eq!(
+            FlagExpr::parse("flag:apiserver:--audit-policy-file"),
+            Some(FlagExpr {
+                component: "apiserver",
+                flag: "--audit-policy-file",
+                default: None,
+            })
+        );
+        // A default may itself contain ':' and '-'; only the first ':-' separates it.
+        assert_eq!(
+            FlagExpr::parse("flag:proxy:--config:-/a:b/c-d:-e")
+                .unwrap()
+                .default,
+            Some("/a:b/c-d:-e")
+        );
+        for bad in [
+            "flag:kubelet",
+            "flag::--x",
+            "flag:kubelet:",
+            "flag:kubelet:--x:-",
+            "HOME",
+            "kubelet:--x",
+        ] {
+            assert_eq!(FlagExpr::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

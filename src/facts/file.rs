@@ -47,11 +47,22 @@ pub struct Walk {
 }
 
 /// Maps a node path to the host path under `root`. Paths under `/proc/` are read from the
-/// `proc` directory instead (a process's `cwd` link resolves in that process's own view).
+/// `proc` directory instead: `/proc/<pid>/cwd/...` and `/proc/<pid>/root/...` are a process's own
+/// view of the filesystem (its working directory and root, also inside a container).
 #[derive(Debug, Clone)]
 pub struct HostPaths {
     pub root: PathBuf,
     pub proc_dir: PathBuf,
+}
+
+/// For a path seen through a process (`/proc/<pid>/root/x`, `/proc/<pid>/cwd/x`), the node path
+/// of that process's root, `/proc/<pid>/root`: where its absolute symlinks point.
+fn process_root_of(node_path: &str) -> Option<String> {
+    let rest = node_path.strip_prefix("/proc/")?;
+    let (pid, rest) = rest.split_once('/')?;
+    pid.parse::<u32>().ok()?;
+    let (link, below) = rest.split_once('/')?;
+    (matches!(link, "root" | "cwd") && !below.is_empty()).then(|| format!("/proc/{pid}/root"))
 }
 
 impl HostPaths {
@@ -63,19 +74,27 @@ impl HostPaths {
     }
 
     /// Follows symlinks of the last component, keeping absolute targets inside the root (a
-    /// node's `/etc/x -> /var/y` must read `<root>/var/y`, not the auditing host's).
+    /// node's `/etc/x -> /var/y` must read `<root>/var/y`, not the auditing host's). Below a
+    /// process's root or working directory, absolute targets stay inside that process's root
+    /// (a ConfigMap volume's `config.conf -> ..data/config.conf` in a container); other `/proc`
+    /// entries are the kernel's own links and are not followed here.
     fn resolve(&self, node_path: &str) -> Result<PathBuf, FactError> {
+        let process_root = process_root_of(node_path);
+        let follow = process_root.is_some() || !node_path.starts_with("/proc/");
         let mut node = PathBuf::from(node_path);
         for _ in 0..40 {
             let host = self.host(&node.to_string_lossy());
             match std::fs::symlink_metadata(&host) {
-                Ok(m) if m.file_type().is_symlink() && !node_path.starts_with("/proc/") => {
+                Ok(m) if m.file_type().is_symlink() && follow => {
                     let target =
                         std::fs::read_link(&host).map_err(|e| FactError::io(node_path, &e))?;
-                    node = if target.is_absolute() {
-                        target
-                    } else {
-                        node.parent().unwrap_or(Path::new("/")).join(target)
+                    node = match (&process_root, target.is_absolute()) {
+                        (Some(root), true) => PathBuf::from(format!(
+                            "{root}/{}",
+                            target.to_string_lossy().trim_start_matches('/')
+                        )),
+                        (None, true) => target,
+                        (_, false) => node.parent().unwrap_or(Path::new("/")).join(target),
                     };
                 }
                 Ok(_) => return Ok(host),
@@ -125,18 +144,24 @@ impl HostPaths {
     }
 
     /// Node paths matching a glob pattern, sorted.
+    /// A pattern under `/proc/` (a process's own root or working directory) is matched in the
+    /// proc directory.
     pub fn glob(&self, pattern: &str) -> Result<Vec<String>, FactError> {
-        let root = self.root.to_string_lossy();
+        let (base, prefix, rest) = match pattern.strip_prefix("/proc/") {
+            Some(rest) => (&self.proc_dir, "/proc", rest),
+            None => (&self.root, "", pattern.trim_start_matches('/')),
+        };
+        let base_text = base.to_string_lossy();
         let full = format!(
-            "{}/{}",
-            glob::Pattern::escape(root.trim_end_matches('/')),
-            pattern.trim_start_matches('/')
+            "{}/{rest}",
+            glob::Pattern::escape(base_text.trim_end_matches('/'))
         );
         let paths = glob::glob(&full).map_err(|e| FactError::other(pattern, &e.to_string()))?;
         let mut out = Vec::new();
         for p in paths {
             let p = p.map_err(|e| FactError::io(pattern, e.error()))?;
-            out.push(self.node_path(&p));
+            let rel = p.strip_prefix(base).unwrap_or(&p);
+            out.push(format!("{prefix}/{}", rel.to_string_lossy()));
         }
         out.sort();
         Ok(out)
@@ -161,11 +186,6 @@ impl HostPaths {
             }
         }
         Ok(walk)
-    }
-
-    fn node_path(&self, host: &Path) -> String {
-        let rel = host.strip_prefix(&self.root).unwrap_or(host);
-        format!("/{}", rel.to_string_lossy())
     }
 }
 
@@ -243,6 +263,56 @@ mod tests {
                 "/etc/kubernetes/pki/etcd/ca.crt"
             ]
         );
+    }
+
+    /// Below `/proc/<pid>/root` (here a directory standing in for the kernel's link), symlinks
+    /// are followed inside the process's root: a ConfigMap volume's relative links, and
+    /// absolute links that must not land on the node's (or the auditing host's) files.
+    #[test]
+    fn links_below_a_process_root_stay_in_that_root() {
+        let root = tempfile::tempdir().unwrap();
+        let proc_dir = tempfile::tempdir().unwrap();
+        let p = HostPaths {
+            root: root.path().to_path_buf(),
+            proc_dir: proc_dir.path().to_path_buf(),
+        };
+        let vol = proc_dir.path().join("42/root/var/lib/kube-proxy");
+        std::fs::create_dir_all(vol.join("..2024_05_01_10_00_00.1")).unwrap();
+        let real = vol.join("..2024_05_01_10_00_00.1/kubeconfig.conf");
+        std::fs::write(&real, "inside").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        symlink("..2024_05_01_10_00_00.1", vol.join("..data")).unwrap();
+        symlink("..data/kubeconfig.conf", vol.join("kubeconfig.conf")).unwrap();
+        symlink("/etc/secret", vol.join("absolute")).unwrap();
+        std::fs::create_dir_all(proc_dir.path().join("42/root/etc")).unwrap();
+        std::fs::write(proc_dir.path().join("42/root/etc/secret"), "container").unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::fs::write(root.path().join("etc/secret"), "node").unwrap();
+
+        let st = p
+            .stat("/proc/42/root/var/lib/kube-proxy/kubeconfig.conf")
+            .unwrap();
+        assert_eq!(
+            (st.mode, st.kind),
+            (0o640, FileKind::File),
+            "not the link's 777"
+        );
+        assert_eq!(
+            p.read("/proc/42/root/var/lib/kube-proxy/absolute").unwrap(),
+            "container"
+        );
+        assert_eq!(
+            p.glob("/proc/42/root/var/lib/kube-proxy/*.conf").unwrap(),
+            ["/proc/42/root/var/lib/kube-proxy/kubeconfig.conf"]
+        );
+        // Other /proc entries are the kernel's and are not followed by hand.
+        assert_eq!(
+            process_root_of("/proc/42/cwd/x"),
+            Some("/proc/42/root".into())
+        );
+        assert_eq!(process_root_of("/proc/42/root"), None);
+        assert_eq!(process_root_of("/proc/self/root/x"), None);
+        assert_eq!(process_root_of("/proc/42/fd/3"), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{lchown, symlink, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Component, Path, PathBuf};
@@ -142,7 +143,11 @@ struct ProcessSpec {
     from_static_pod: Option<String>,
     #[serde(default)]
     args: Vec<String>,
-    /// Working directory relative to the root; the root itself when absent.
+    /// The process's own filesystem root, relative to the node's root: the process `chroot`s
+    /// into it, as a container's process has its own root (`/proc/<pid>/root`). Needs root.
+    root: Option<String>,
+    /// Working directory relative to the root (the process's own `root` when given); that root
+    /// itself when absent.
     cwd: Option<String>,
     /// The process environment (the harness's own environment is not passed on).
     #[serde(default)]
@@ -159,6 +164,8 @@ pub struct FixtureProcess {
     pub argv: Vec<String>,
     /// The absolute working directory on this machine.
     pub cwd: PathBuf,
+    /// The process's own root directory on this machine, when it has one (`root:`).
+    pub own_root: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -297,11 +304,26 @@ impl FixtureNode {
         if !link.exists() {
             symlink(fake, &link).with_context(|| format!("linking {}", link.display()))?;
         }
-        let cwd = match &spec.cwd {
-            Some(c) => under_root(&self.root, c)?,
-            None => self.root.clone(),
+        let own_root = match &spec.root {
+            Some(r) => {
+                if !can_chroot() {
+                    bail!("root: {r:?} needs root to chroot; run the tests as root");
+                }
+                let dir = under_root(&self.root, r)?;
+                if !dir.is_dir() {
+                    bail!("root: {r:?} is not a directory under the node's root");
+                }
+                Some(dir)
+            }
+            None => None,
         };
-        let child = Command::new(&link)
+        let base = own_root.as_ref().unwrap_or(&self.root);
+        let cwd = match &spec.cwd {
+            Some(c) => under_root(base, c)?,
+            None => base.clone(),
+        };
+        let mut command = Command::new(&link);
+        command
             .arg0(&argv0)
             .args(&args)
             .current_dir(&cwd)
@@ -309,12 +331,36 @@ impl FixtureNode {
             .envs(&spec.env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        // The directory goes to the child as ROOT_FD (see examples/fake_component.rs).
+        let root_dir = own_root
+            .as_ref()
+            .map(|d| File::open(d).with_context(|| format!("opening {}", d.display())))
+            .transpose()?;
+        if let Some(dir) = &root_dir {
+            let fd = dir.as_raw_fd();
+            // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl) are made.
+            unsafe {
+                command.pre_exec(move || {
+                    if fd == ROOT_FD {
+                        return clear_cloexec(fd);
+                    }
+                    nix::unistd::dup2(fd, ROOT_FD)
+                        .map(|_| ())
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let child = command
             .spawn()
             .with_context(|| format!("spawning {binary} in {}", cwd.display()))?;
+        drop(root_dir);
         let pid = child.id();
         self.children.push(child);
         wait_for_comm(pid, &binary)?;
+        if let Some(dir) = &own_root {
+            wait_for_root(pid, dir)?;
+        }
         let mut argv = vec![argv0];
         argv.extend(args);
         self.processes.push(FixtureProcess {
@@ -322,6 +368,7 @@ impl FixtureNode {
             binary,
             argv,
             cwd,
+            own_root,
             env: spec.env.clone(),
         });
         Ok(())
@@ -349,6 +396,53 @@ impl Drop for FixtureNode {
                 eprintln!("warning: could not remove {}: {e}", path.display());
             }
         }
+    }
+}
+
+/// Whether the harness can give a process its own root (only root can chroot).
+pub fn can_chroot() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Whether a fixture gives any process its own root (and so needs root to materialize).
+pub fn uses_process_roots(name: &str) -> bool {
+    let path = fixtures_dir().join(name).join("node.yaml");
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    serde_yaml::from_str::<Manifest>(&text)
+        .map(|m| m.processes.iter().any(|p| p.root.is_some()))
+        .unwrap_or(false)
+}
+
+/// The descriptor a process started in its own root receives that root on; the
+/// `fake_component` example's `ROOT_FD`.
+const ROOT_FD: i32 = 10;
+
+/// Clears close-on-exec on `fd` (when the directory happens to be open as ROOT_FD already).
+fn clear_cloexec(fd: i32) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty()))
+        .map(|_| ())
+        .map_err(std::io::Error::from)
+}
+
+/// Waits until `/proc/<pid>/root` is `dir`: the process chroots itself after exec.
+fn wait_for_root(pid: u32, dir: &Path) -> Result<()> {
+    let want = dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", dir.display()))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let now = fs::read_link(format!("/proc/{pid}/root")).ok();
+        if now.as_deref() == Some(want.as_path()) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "pid {pid} did not enter its root {} within 5 s (its root: {now:?})",
+                want.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
 }
 
