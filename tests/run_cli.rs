@@ -665,3 +665,138 @@ fn junit_output_is_xml_with_failures_for_fail_only() {
         "{xml}"
     );
 }
+
+const CNI_CONFIG: &str = r#"
+master:
+  components: [apiserver]
+  apiserver:
+    bins: [kube-apiserver]
+node:
+  components: [kubelet, proxy]
+  kubelet:
+    bins: [kubelet]
+  proxy:
+    optional: true
+    bins: [kube-proxy]
+    kubeconfig: [/var/lib/kube-proxy/kubeconfig.conf]
+    defaultkubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+    from_flags: {conf: --config, kubeconfig: --kubeconfig}
+    from_config: {kubeconfig: '{.clientConnection.kubeconfig}'}
+    paths_in_process_root: true
+version_mapping: {"1.23": t}
+target_mapping:
+  t: [master, node]
+"#;
+
+const CNI_CHECKS: &str = r#"
+id: 1
+text: Control Plane
+type: master
+groups:
+  - id: "1.1"
+    text: Files
+    checks:
+      - id: 1.1.9
+        text: CNI files 644
+        audit: {file: '${flag:kubelet:--cni-conf-dir:-/etc/cni/net.d}/*'}
+        tests: {test_items: [{flag: permissions, compare: {op: bitmask, value: "644"}}]}
+        remediation: chmod 644 ${flag:kubelet:--cni-conf-dir:-/etc/cni/net.d}/*
+        scored: true
+"#;
+
+/// `${flag:kubelet:--cni-conf-dir:-/etc/cni/net.d}`: the directory the kubelet names, its
+/// default when it names none, and no verdict at all when no kubelet runs.
+#[test]
+fn a_flag_default_is_used_only_when_the_component_runs_without_the_flag() {
+    let defs = definitions(CNI_CONFIG, &[("master.yaml", CNI_CHECKS)]);
+    let files = [
+        ("etc/cni/net.d/10-calico.conflist", "{}"),
+        ("opt/cni/conf/10-flannel.conflist", "{}"),
+    ];
+    // The default directory holds a world-writable file, the moved one does not.
+    let modes = "files:\n  - {path: etc/cni/net.d/10-calico.conflist, mode: \"0666\"}\n";
+    let run = |processes: &str| {
+        let dir = node_dir(&format!("{modes}{processes}"), &files);
+        let node = FixtureNode::materialize_from(dir.path()).unwrap();
+        let report = json_run(defs.path(), node.root(), &["--targets", "master"]);
+        result(&report, "1.1.9").clone()
+    };
+
+    let r = run(
+        "processes:\n  - {binary: kubelet, args: [\"--config=/var/lib/kubelet/config.yaml\"]}\n",
+    );
+    assert_eq!(r["status"], "FAIL", "the default directory is judged: {r}");
+    assert_eq!(r["audit"], "file: /etc/cni/net.d/*");
+    assert_eq!(
+        r["actual_value"],
+        "/etc/cni/net.d/10-calico.conflist permissions=666"
+    );
+
+    let r = run("processes:\n  - {binary: kubelet, args: [\"--cni-conf-dir=/opt/cni/conf\"]}\n");
+    assert_eq!(
+        r["status"], "PASS",
+        "the kubelet's own directory is judged: {r}"
+    );
+    assert_eq!(r["remediation"], "chmod 644 /opt/cni/conf/*");
+
+    let r = run("processes: []\n");
+    assert_eq!(r["status"], "WARN", "{r}");
+    assert_eq!(r["reason"], "kubelet not running");
+}
+
+const PROXY_CHECKS: &str = r#"
+id: 4
+text: Worker Node
+type: node
+groups:
+  - id: "4.1"
+    text: Files
+    checks:
+      - id: 4.1.3
+        text: proxy kubeconfig 644
+        audit: {file: $proxykubeconfig, on_missing: info}
+        tests: {test_items: [{flag: permissions, compare: {op: bitmask, value: "644"}}]}
+        scored: true
+"#;
+
+/// A containerized kube-proxy's kubeconfig is judged in its own root, not by a file at the
+/// same path on the host: here the host copy is compliant and the one kube-proxy reads is not.
+#[test]
+fn a_containerized_component_is_judged_on_the_files_it_reads() {
+    if !fixture::can_chroot() {
+        eprintln!("skipped: needs root to chroot");
+        return;
+    }
+    let defs = definitions(CNI_CONFIG, &[("node.yaml", PROXY_CHECKS)]);
+    let proxy_config = "clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig.conf}\n";
+    let dir = node_dir(
+        r#"
+files:
+  - {path: var/lib/kube-proxy/kubeconfig.conf, mode: "0600"}
+  - {path: pod/var/lib/kube-proxy/kubeconfig.conf, mode: "0666"}
+processes:
+  - {binary: kubelet}
+  - binary: kube-proxy
+    args: [--config=/var/lib/kube-proxy/config.conf]
+    root: pod
+"#,
+        &[
+            ("var/lib/kube-proxy/config.conf", proxy_config),
+            ("var/lib/kube-proxy/kubeconfig.conf", "host copy"),
+            ("pod/var/lib/kube-proxy/config.conf", proxy_config),
+            (
+                "pod/var/lib/kube-proxy/kubeconfig.conf",
+                "what kube-proxy reads",
+            ),
+        ],
+    );
+    let node = FixtureNode::materialize_from(dir.path()).unwrap();
+    let pid = node.pids()[1];
+    let report = json_run(defs.path(), node.root(), &["--targets", "node"]);
+    let r = result(&report, "4.1.3");
+    assert_eq!(r["status"], "FAIL", "{r}");
+    assert_eq!(
+        r["actual_value"],
+        format!("/proc/{pid}/root/var/lib/kube-proxy/kubeconfig.conf permissions=666")
+    );
+}

@@ -8,6 +8,7 @@ use include_dir::{include_dir, Dir};
 
 use super::config::{merge, Config};
 use super::model::{Audit, Controls, NativeAudit};
+use super::vars::{flag_expressions, FlagExpr};
 
 /// The `cfg/` directory compiled into the binary, for a single file copied to a node.
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/cfg");
@@ -219,6 +220,9 @@ pub fn parse_controls(
                     {
                         Some(format!("audit names policy check `{name}`, which kubecis does not have"))
                     }
+                    Audit::Native(NativeAudit::File { path, .. } | NativeAudit::Config { path }) => {
+                        flag_expression_problem(path, &controls.target, config)
+                    }
                     _ => None,
                 };
                 if let Some(message) = problem {
@@ -233,6 +237,23 @@ pub fn parse_controls(
         }
     }
     Ok(controls)
+}
+
+/// What is wrong with the first malformed `${flag:...}` expression in `text`, if any.
+fn flag_expression_problem(text: &str, target: &str, config: &Config) -> Option<String> {
+    flag_expressions(text)
+        .into_iter()
+        .find_map(|inside| match FlagExpr::parse(inside) {
+            None => Some(format!(
+                "`${{{inside}}}` is not `${{flag:<component>:<--flag>}}` or \
+             `${{flag:<component>:<--flag>:-<default>}}`"
+            )),
+            Some(e) if config.component(target, e.component).is_none() => Some(format!(
+                "`${{{inside}}}` names component `{}`, which config.yaml does not describe",
+                e.component
+            )),
+            Some(_) => None,
+        })
 }
 
 /// The 1-based line where `id: <id>` is written, 0 when it cannot be found.
@@ -373,6 +394,27 @@ groups:
             msg,
             "m.yaml:21: check 1.2.1: audit names component `apisrv`, which config.yaml does not describe"
         );
+    }
+
+    #[test]
+    fn malformed_flag_expressions_are_rejected_when_loading() {
+        let with = |path: &str| GOOD.replace("file: $apiserverconf", &format!("file: '{path}'"));
+        let ok = with("${flag:apiserver:--cni-conf-dir:-/etc/cni/net.d}/*");
+        assert!(parse_controls("m.yaml", &ok, &config()).is_ok());
+        for (path, want) in [
+            (
+                "${flag:apiserver:--x:-}",
+                "is not `${flag:<component>:<--flag>}`",
+            ),
+            ("${flag:apiserver}", "is not `${flag:<component>:<--flag>}`"),
+            ("${flag:kubelett:--config}", "names component `kubelett`"),
+        ] {
+            let msg = parse_controls("m.yaml", &with(path), &config())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with("m.yaml:"), "{msg}");
+            assert!(msg.contains(want), "{path}: {msg}");
+        }
     }
 
     #[test]

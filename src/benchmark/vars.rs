@@ -49,6 +49,16 @@ impl<'a> FlagExpr<'a> {
     }
 }
 
+/// The insides of the braced expressions in `text` that are flag expressions (`flag:...`),
+/// well-formed or not, for checking definitions when they load.
+pub fn flag_expressions(text: &str) -> Vec<&str> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\$\{(flag:[^}]*)\}").unwrap());
+    re.captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect()
+}
+
 /// Replaces variables in `text`; `lookup` answers a plain name (`apiserverconf`) or the inside
 /// of a braced expression (`flag:apiserver:--profiling`).
 pub fn substitute(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Substituted {
