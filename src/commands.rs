@@ -149,7 +149,7 @@ fn collect(args: &CollectArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
+pub fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
     let to_terminal = args.outputfile.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none();
     colored::control::set_override(color);
