@@ -59,19 +59,8 @@ pub struct RunArgs {
     /// the targets whose components run on this node.
     #[arg(long, value_delimiter = ',')]
     pub targets: Vec<String>,
-    /// Benchmark to run, e.g. cis-1.23. Default: the one --version maps to, else the newest.
-    #[arg(long)]
-    pub benchmark: Option<String>,
-    /// Kubernetes version (e.g. 1.23), mapped to a benchmark by config.yaml's version_mapping.
-    #[arg(long = "version", value_name = "KUBERNETES_VERSION")]
-    pub kubernetes_version: Option<String>,
-    /// Directory of definitions. Default: ./cfg, else cfg/ beside the binary, else the copy
-    /// embedded in the binary.
-    #[arg(long = "config-dir", value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
-    /// An alternative config.yaml.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub defs: DefinitionArgs,
     /// Only these check ids, comma separated.
     #[arg(short = 'c', long, value_delimiter = ',')]
     pub check: Vec<String>,
@@ -117,12 +106,8 @@ pub struct RunArgs {
     /// Exit with this code when any check FAILs (default 0, as kube-bench).
     #[arg(long = "exit-code", value_name = "N", default_value_t = 0)]
     pub exit_code: u8,
-    /// The node's filesystem root (e.g. /host when the host is mounted there in a container).
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
-    /// The proc filesystem to find running components in.
-    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
-    pub proc_dir: PathBuf,
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// Evaluate a snapshot written by `kubecis collect` instead of this node.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
@@ -139,6 +124,35 @@ pub struct RunArgs {
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long = "no-color")]
     pub no_color: bool,
+}
+
+/// Which definitions to use (`run`, `collect`).
+#[derive(Debug, Clone, Args)]
+pub struct DefinitionArgs {
+    /// Benchmark, e.g. cis-1.23. Default: the one --version maps to, else the newest.
+    #[arg(long)]
+    pub benchmark: Option<String>,
+    /// Kubernetes version (e.g. 1.23), mapped to a benchmark by config.yaml's version_mapping.
+    #[arg(long = "version", value_name = "KUBERNETES_VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Directory of definitions. Default: ./cfg, else cfg/ beside the binary, else the copy
+    /// embedded in the binary.
+    #[arg(long = "config-dir", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// An alternative config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Which node to read (`run`, `collect`).
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// The node's filesystem root (e.g. /host when the host is mounted there in a container).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// The proc filesystem to find running components in.
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    pub proc_dir: PathBuf,
 }
 
 impl RunArgs {
@@ -165,24 +179,10 @@ pub struct CollectArgs {
     /// selection finds its facts.
     #[arg(long, value_delimiter = ',')]
     pub targets: Vec<String>,
-    /// Benchmark whose checks to record facts for. Default: as for `run`.
-    #[arg(long)]
-    pub benchmark: Option<String>,
-    /// Kubernetes version, mapped to a benchmark (as for `run`).
-    #[arg(long = "version", value_name = "KUBERNETES_VERSION")]
-    pub kubernetes_version: Option<String>,
-    /// Directory of definitions (as for `run`).
-    #[arg(long = "config-dir", value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
-    /// An alternative config.yaml.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// The node's filesystem root (as for `run`).
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
-    /// The proc filesystem to find running components in.
-    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
-    pub proc_dir: PathBuf,
+    #[command(flatten)]
+    pub defs: DefinitionArgs,
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -197,12 +197,8 @@ pub struct DemoArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ChecksArgs {
-    /// Benchmark to list. Default: the newest.
-    #[arg(long)]
-    pub benchmark: Option<String>,
-    /// Directory of definitions (as for `run`).
-    #[arg(long = "config-dir", value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub defs: DefinitionArgs,
     /// Print the Markdown table of docs/checks.md.
     #[arg(long)]
     pub markdown: bool,

@@ -10,8 +10,9 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use crate::audit::ObjectsState;
+use crate::benchmark::config::Config;
 use crate::benchmark::load::{self, DefinitionSource};
-use crate::cli::{ChecksArgs, Cli, CollectArgs, Command, Format, RunArgs};
+use crate::cli::{ChecksArgs, Cli, CollectArgs, Command, DefinitionArgs, Format, RunArgs};
 use crate::facts::{Facts, Snapshot};
 use crate::policies::objects::Objects;
 use crate::report::{self, model::Report, text::TextOptions};
@@ -44,8 +45,8 @@ pub fn execute(cli: Cli) -> Result<u8> {
 
 fn selection(args: &RunArgs) -> Selection {
     Selection {
-        benchmark: args.benchmark.clone(),
-        kubernetes_version: args.kubernetes_version.clone(),
+        benchmark: args.defs.benchmark.clone(),
+        kubernetes_version: args.defs.kubernetes_version.clone(),
         targets: args.targets.clone(),
         checks: args.check.clone(),
         groups: args.group.clone(),
@@ -59,7 +60,7 @@ fn selection(args: &RunArgs) -> Selection {
 pub fn run(args: &RunArgs) -> Result<u8> {
     let facts = match &args.snapshot {
         Some(path) => Facts::replay(read_snapshot(path)?),
-        None => Facts::live(&args.root, &args.proc_dir),
+        None => Facts::live(&args.node.root, &args.node.proc_dir),
     };
     let objects = objects(args)?;
     let report = evaluate(args, &facts, &objects)?;
@@ -71,13 +72,27 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     })
 }
 
+/// The definitions `defs` names: where they are, `config.yaml` merged with the chosen
+/// benchmark's own, and that benchmark's name.
+fn definitions(defs: &DefinitionArgs) -> Result<(DefinitionSource, Config, String)> {
+    let source = DefinitionSource::locate(defs.config_dir.as_deref());
+    let base = load::load_config(&source, defs.config.as_deref(), None)?;
+    let benchmark = choose_benchmark(
+        &base,
+        &Selection {
+            benchmark: defs.benchmark.clone(),
+            kubernetes_version: defs.kubernetes_version.clone(),
+            ..Selection::default()
+        },
+    )?;
+    let config = load::load_config(&source, defs.config.as_deref(), Some(&benchmark))?;
+    Ok((source, config, benchmark))
+}
+
 /// Loads definitions and runs the selection against `facts`.
 pub fn evaluate(args: &RunArgs, facts: &Facts, objects: &ObjectsState) -> Result<Report> {
-    let source = DefinitionSource::locate(args.config_dir.as_deref());
+    let (source, config, benchmark) = definitions(&args.defs)?;
     let mut sel = selection(args);
-    let base = load::load_config(&source, args.config.as_deref(), None)?;
-    let benchmark = choose_benchmark(&base, &sel)?;
-    let config = load::load_config(&source, args.config.as_deref(), Some(&benchmark))?;
     sel.benchmark = Some(benchmark);
     let runner = Runner {
         source: &source,
@@ -134,22 +149,22 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
 
 /// `kubecis collect`.
 fn collect(args: &CollectArgs) -> Result<u8> {
-    let source = DefinitionSource::locate(args.config_dir.as_deref());
-    let facts = Facts::live(&args.root, &args.proc_dir);
+    let source = DefinitionSource::locate(args.defs.config_dir.as_deref());
+    let facts = Facts::live(&args.node.root, &args.node.proc_dir);
     let sel = Selection {
-        benchmark: args.benchmark.clone(),
-        kubernetes_version: args.kubernetes_version.clone(),
+        benchmark: args.defs.benchmark.clone(),
+        kubernetes_version: args.defs.kubernetes_version.clone(),
         targets: args.targets.clone(),
         scored: true,
         unscored: true,
         ..Selection::default()
     };
-    let snapshot = crate::collect::collect(&source, args.config.as_deref(), &sel, &facts)?;
+    let snapshot = crate::collect::collect(&source, args.defs.config.as_deref(), &sel, &facts)?;
     crate::collect::write(&snapshot, &crate::collect::Output::parse(&args.output))?;
     Ok(0)
 }
 
-fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
+pub fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
     let to_terminal = args.outputfile.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none();
     colored::control::set_override(color);
@@ -180,16 +195,7 @@ fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
 
 /// `kubecis checks`.
 fn checks(args: &ChecksArgs) -> Result<u8> {
-    let source = DefinitionSource::locate(args.config_dir.as_deref());
-    let base = load::load_config(&source, None, None)?;
-    let benchmark = choose_benchmark(
-        &base,
-        &Selection {
-            benchmark: args.benchmark.clone(),
-            ..Selection::default()
-        },
-    )?;
-    let config = load::load_config(&source, None, Some(&benchmark))?;
+    let (source, config, benchmark) = definitions(&args.defs)?;
     let targets = config
         .target_mapping
         .get(&benchmark)

@@ -582,3 +582,48 @@ fn a_containerized_kube_proxy_needs_sys_ptrace_to_be_judged() {
         }
     }
 }
+
+/// The policies Job reads the API with the ServiceAccount `deploy/rbac.yaml` creates, in the
+/// namespace the Jobs are applied to, and asks for nothing from the node.
+#[test]
+fn the_policies_job_uses_the_shipped_service_account_and_no_host_access() {
+    let job = load("job-policies.yaml");
+    let pod = at("job-policies.yaml", &job, &["spec", "template", "spec"]);
+    assert_eq!(pod["serviceAccountName"], "kubecis");
+    assert_eq!(pod["automountServiceAccountToken"], true);
+    for host in ["hostPID", "hostNetwork", "hostIPC", "volumes"] {
+        assert!(pod.get(host).is_none(), "job-policies.yaml: {host} set");
+    }
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let container = &pod["containers"][0];
+    assert_eq!(
+        strings("job-policies.yaml", &container["args"]),
+        ["run", "--targets", "policies"]
+    );
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        container["securityContext"]["capabilities"]["drop"][0],
+        "ALL"
+    );
+    assert!(container["securityContext"]["capabilities"]
+        .get("add")
+        .is_none());
+
+    // rbac.yaml: the ServiceAccount the Jobs name lives where the Jobs run, and the binding
+    // points at it.
+    let text = std::fs::read_to_string(deploy_dir().join("rbac.yaml")).unwrap();
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .collect();
+    let sa = docs.iter().find(|d| d["kind"] == "ServiceAccount").unwrap();
+    assert_eq!(sa["metadata"]["name"], "kubecis");
+    assert_eq!(sa["metadata"]["namespace"], "kubecis");
+    let binding = docs
+        .iter()
+        .find(|d| d["kind"] == "ClusterRoleBinding")
+        .unwrap();
+    assert_eq!(binding["subjects"][0]["name"], "kubecis");
+    assert_eq!(binding["subjects"][0]["namespace"], "kubecis");
+    let operating = std::fs::read_to_string(deploy_dir().join("../docs/operating.md")).unwrap();
+    assert!(operating.contains("kubectl apply -n kubecis -f deploy/rbac.yaml"));
+}

@@ -123,7 +123,7 @@ fn route(target: &str) -> (u16, String) {
         ),
         "/apis/rbac.authorization.k8s.io/v1/rolebindings" => (
             403,
-            status_json(403, "Forbidden", "rolebindings.rbac.authorization.k8s.io is forbidden: User \"system:serviceaccount:kube-system:kubecis\" cannot list resource \"rolebindings\""),
+            status_json(403, "Forbidden", "rolebindings.rbac.authorization.k8s.io is forbidden: User \"system:serviceaccount:kubecis:kubecis\" cannot list resource \"rolebindings\""),
         ),
         _ => {
             let kind = KINDS
@@ -305,7 +305,7 @@ fn shipped_rbac_yaml_grants_list_on_exactly_the_kinds_listed() {
     use kubecis::policies::rbac::{Rbac, Request, Scope, Subject};
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml");
     let rbac = Rbac::from_objects(&Objects::load(&[path]).unwrap());
-    let me = Subject::from_user_name("system:serviceaccount:kube-system:kubecis");
+    let me = Subject::from_user_name("system:serviceaccount:kubecis:kubecis");
     for (group, _, kind, plural) in KINDS {
         let list = Request::resource("list", group, plural).scope(Scope::Cluster);
         assert!(rbac.subject_allows(&me, &list), "cannot list {kind}");

@@ -187,30 +187,25 @@ impl Facts {
 
     /// The user name of a uid, through the node's `/etc/passwd`; the number when unknown.
     pub fn user_name(&self, uid: u32) -> String {
-        let names = self.users.get_or_init(|| {
-            self.read("/etc/passwd")
-                .map(|t| file::parse_id_names(&t))
-                .unwrap_or_default()
-        });
-        match names.get(&uid) {
-            Some(name) => name.clone(),
-            // uid 0 is root by definition, even on a tree without /etc/passwd.
-            None if uid == 0 => "root".into(),
-            None => uid.to_string(),
-        }
+        self.id_name(&self.users, "/etc/passwd", uid)
     }
 
     /// The group name of a gid, through the node's `/etc/group`; the number when unknown.
     pub fn group_name(&self, gid: u32) -> String {
-        let names = self.groups.get_or_init(|| {
-            self.read("/etc/group")
+        self.id_name(&self.groups, "/etc/group", gid)
+    }
+
+    fn id_name(&self, names: &OnceCell<BTreeMap<u32, String>>, file: &str, id: u32) -> String {
+        let names = names.get_or_init(|| {
+            self.read(file)
                 .map(|t| file::parse_id_names(&t))
                 .unwrap_or_default()
         });
-        match names.get(&gid) {
+        match names.get(&id) {
             Some(name) => name.clone(),
-            None if gid == 0 => "root".into(),
-            None => gid.to_string(),
+            // Id 0 is root by definition, even on a tree without /etc/passwd.
+            None if id == 0 => "root".into(),
+            None => id.to_string(),
         }
     }
 

@@ -107,13 +107,25 @@ pub enum KindState {
 
 impl Objects {
     /// Reads every path: a file, a directory (walked for `.yaml`, `.yml` and `.json` files, in
-    /// name order) or `-` for stdin.
+    /// name order) or `-` for standard input.
     pub fn load(paths: &[PathBuf]) -> Result<Objects, ObjectsError> {
+        Objects::load_with_stdin(paths, &mut std::io::stdin())
+    }
+
+    /// [`Objects::load`] with `-` read from `stdin` (once, however often it is named).
+    pub fn load_with_stdin(
+        paths: &[PathBuf],
+        stdin: &mut dyn Read,
+    ) -> Result<Objects, ObjectsError> {
         let mut objects = Objects::default();
+        let mut stdin_read = false;
         for path in paths {
             if path.as_os_str() == "-" {
+                if std::mem::replace(&mut stdin_read, true) {
+                    continue;
+                }
                 let mut text = String::new();
-                std::io::stdin()
+                stdin
                     .read_to_string(&mut text)
                     .map_err(|source| ObjectsError::Io {
                         path: "-".into(),

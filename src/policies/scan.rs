@@ -187,28 +187,7 @@ pub fn run_stdio(args: &ScanArgs) -> i32 {
 
 /// Reads every path into one object set; `-` reads `stdin` (once, however often it is named).
 pub fn load(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Objects, ObjectsError> {
-    let mut objects = Objects::default();
-    let mut stdin_read = false;
-    for path in paths {
-        if path.as_os_str() == "-" {
-            if stdin_read {
-                continue;
-            }
-            stdin_read = true;
-            let mut text = String::new();
-            stdin
-                .read_to_string(&mut text)
-                .map_err(|source| ObjectsError::Io {
-                    path: "-".into(),
-                    source,
-                })?;
-            objects.add_text("-", &text)?;
-        } else {
-            let more = Objects::load(std::slice::from_ref(path))?;
-            objects.items.extend(more.items);
-        }
-    }
-    Ok(objects)
+    Objects::load_with_stdin(paths, stdin)
 }
 
 /// Judges every workload in `objects`; a malformed pod template is an error.

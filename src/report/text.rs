@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use super::model::{ControlsResult, Report, Status, Totals};
+use super::model::{CheckResult, ControlsResult, Report, Status, Totals};
 
 /// Which parts to print (kube-bench's `--noresults`, `--noremediations`, ...).
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +87,7 @@ fn write_controls(c: &ControlsResult, opts: &TextOptions, w: &mut dyn Write) -> 
         for r in c.tests.iter().flat_map(|g| &g.results) {
             if matches!(r.status, Status::Fail | Status::Warn) && !r.remediation.is_empty() {
                 writeln!(w, "{} {}", r.id, r.remediation.trim_end())?;
+                write_findings(r, w)?;
                 writeln!(w)?;
             }
         }
@@ -99,6 +100,26 @@ fn write_controls(c: &ControlsResult, opts: &TextOptions, w: &mut dyn Write) -> 
             writeln!(w, "note: {note}")?;
         }
         writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// The offending files, subjects or objects behind a FAIL, so a log names what to fix.
+fn write_findings(r: &CheckResult, w: &mut dyn Write) -> io::Result<()> {
+    const SHOWN: usize = 20;
+    if r.status != Status::Fail || r.findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "Found:")?;
+    for f in r.findings.iter().take(SHOWN) {
+        writeln!(w, "  - {f}")?;
+    }
+    if r.findings.len() > SHOWN {
+        writeln!(
+            w,
+            "  ... and {} more (see --json)",
+            r.findings.len() - SHOWN
+        )?;
     }
     Ok(())
 }

@@ -201,7 +201,7 @@ fn eval_item(
         match &f {
             Found::Value(v) => {
                 observed.push(format!("{name}={v}"));
-                source = source_label(evidence);
+                source = source_label(evidence, kind);
             }
             Found::Absent => observed.push(format!("{name} not set")),
             Found::Unknown(r) => observed.push(r.clone()),
@@ -263,11 +263,12 @@ fn env_value<'a>(mut entries: impl Iterator<Item = &'a str>, name: &str) -> Opti
     entries.find_map(|e| e.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
 }
 
-fn source_label(evidence: &Evidence) -> String {
+fn source_label(evidence: &Evidence, kind: Kind) -> String {
     match evidence {
-        Evidence::Process(ProcessEvidence { binary, pid, .. }) => {
-            format!("command line of {binary} (pid {pid})")
-        }
+        Evidence::Process(ProcessEvidence { binary, pid, .. }) => match kind {
+            Kind::Env => format!("environment of {binary} (pid {pid})"),
+            _ => format!("command line of {binary} (pid {pid})"),
+        },
         Evidence::Document(DocumentEvidence { path, .. }) => format!("config file {path}"),
         Evidence::Text(_) => "audit output".into(),
         Evidence::Files(_) => "file stat".into(),
