@@ -435,6 +435,20 @@ impl Variables<'_> {
         }
     }
 
+    /// The path an environment variable of the running component names (etcd reads every
+    /// flag from `ETCD_<FLAG>` too: `ETCD_DATA_DIR` is its data directory).
+    fn env_path(&self, component: &str, var: &str) -> Option<String> {
+        let def = self.config.component(self.target, component)?;
+        let p = self.facts.component(component, &def.bins).ok().flatten()?;
+        let value = p.env.as_ref()?.iter().find_map(|e| {
+            e.strip_prefix(var)?
+                .strip_prefix('=')
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        })?;
+        Some(self.process_path(component, p.pid, &value))
+    }
+
     /// A path as a running component sees it, on the audited node: a relative path through
     /// the process's working directory (`/proc/<pid>/cwd`), an absolute one through its own
     /// root when the component may run in a container ([`in_process_root`]).
@@ -492,6 +506,11 @@ impl Variables<'_> {
                 default: None,
             };
             if let Ok(path) = self.flag_path(&expr) {
+                return Ok(path);
+            }
+        }
+        if let Some(var) = def.from_env.get(kind) {
+            if let Some(path) = self.env_path(component, var) {
                 return Ok(path);
             }
         }

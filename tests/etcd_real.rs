@@ -918,24 +918,32 @@ fn debian_etcd_configured_by_environment_passes_from_the_environment() {
     );
 
     // etcd created ETCD_DATA_DIR itself, 0700, as the etcd user, inside the package's
-    // /var/lib/etcd; kubecis judges /var/lib/etcd (the first data-dir candidate that exists).
+    // /var/lib/etcd; kubecis judges that directory, the one etcd's environment names.
     let data = root.join("var/lib/etcd/default");
     assert_eq!(stat(&data), (0o700, ETCD_UID, ETCD_UID));
     assert!(data.join("member/wal").is_dir());
-    expect(&r, "1.1.11", "PASS", &["/var/lib/etcd permissions=700"]);
-    expect(&r, "1.1.12", "PASS", &["/var/lib/etcd owner=etcd:etcd"]);
+    expect(
+        &r,
+        "1.1.11",
+        "PASS",
+        &["/var/lib/etcd/default permissions=700"],
+    );
+    expect(
+        &r,
+        "1.1.12",
+        "PASS",
+        &["/var/lib/etcd/default owner=etcd:etcd"],
+    );
 }
 
-/// Two things kubecis gets wrong about an etcd configured through its environment, shown on
-/// the real server; ignored until the engine or cfg/config.yaml is fixed (see the report on
-/// branch `etcd`). Run with `cargo test --test etcd_real -- --ignored`.
+/// An etcd configured through its environment, on the real server (two defects this test
+/// found, now fixed):
 ///
-/// 1. `$etcddatadir` follows `--data-dir` only, not `ETCD_DATA_DIR`: with the data in
-///    /srv/etcd (left 0755) and the package's empty /var/lib/etcd 0700, kubecis judges
-///    /var/lib/etcd and says PASS: a false PASS on 1.1.11.
-/// 2. A value read from the environment is attributed to the "command line".
+/// 1. `$etcddatadir` follows `ETCD_DATA_DIR` as well as `--data-dir`: with the data in
+///    /srv/etcd (left 0755) and the package's empty /var/lib/etcd 0700, kubecis must judge
+///    /srv/etcd and FAIL 1.1.11 — judging /var/lib/etcd was a false PASS.
+/// 2. A value read from the environment is attributed to the environment, not the command line.
 #[test]
-#[ignore = "known defects: ETCD_DATA_DIR not followed for $etcddatadir; env values labelled as command line"]
 fn debian_etcd_data_dir_and_source_from_the_environment() {
     let Some(etcd_bin) = prerequisites("debian_etcd_data_dir_and_source_from_the_environment")
     else {

@@ -42,6 +42,10 @@ pub struct Component {
     /// Variable kind → flag of the running process that names it (kubelet `conf: --config`).
     #[serde(default)]
     pub from_flags: BTreeMap<String, String>,
+    /// Variable kind → environment variable of the running process that names it, read when
+    /// the flag is not set (etcd `datadir: ETCD_DATA_DIR`).
+    #[serde(default)]
+    pub from_env: BTreeMap<String, String>,
     /// Variable kind → JSONPath into the component's config file (`cafile:
     /// '{.authentication.x509.clientCAFile}'`).
     #[serde(default)]
