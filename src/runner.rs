@@ -196,7 +196,7 @@ impl Runner<'_> {
                 let Some(def) = self.config.component(target, name) else {
                     continue;
                 };
-                if !def.optional && def.bins.iter().len() > 0 {
+                if !def.optional && !def.bins.is_empty() {
                     if let Ok(None) = self.facts.component(name, &def.bins) {
                         notes.push(format!("{} not running", def.bins[0]));
                     }

@@ -181,6 +181,15 @@ groups:
         remediation: unset HTTPS_PROXY
         scored: true
 
+      - id: 4.2.15
+        text: "kube-proxy: --hostname-override is not set"
+        audit: "/bin/ps -fC $proxybin"
+        tests:
+          test_items:
+            - flag: --hostname-override
+              set: false
+        scored: true
+
   - id: 4.3
     text: "Skipped on this platform"
     type: skip
@@ -300,6 +309,17 @@ fn kube_bench_style_definitions_run_unchanged_through_the_shell() {
             .contains("HTTPS_PROXY=http://proxy.internal:3128"),
         "{}",
         get("4.2.14")
+    );
+    // kube-proxy is not running: `ps -fC` prints its header and exits 1. That is no evidence,
+    // so the `set: false` test must not pass (kube-bench reports PASS here).
+    assert_eq!(status("4.2.15"), "WARN", "{}", get("4.2.15"));
+    assert!(
+        get("4.2.15")["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("audit command failed (exit status: 1)"),
+        "{}",
+        get("4.2.15")
     );
     // A `type: skip` group is INFO, its audit never run.
     assert_eq!(status("4.3.1"), "INFO");

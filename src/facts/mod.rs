@@ -241,6 +241,20 @@ fn run_shell(command: &str) -> Fact<String> {
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| FactError::other("/bin/sh", &e.to_string()))?;
+    // A failing audit gathered nothing to judge: `ps -fC kubelet` with no kubelet exits 1
+    // (printing only its header), `stat` of a missing file exits 1. Judging its output would
+    // PASS every `set: false` test.
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let why = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no error output");
+        return Err(FactError {
+            kind: FactErrorKind::Other,
+            message: format!("audit command failed ({}): {}", out.status, why.trim()),
+        });
+    }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
