@@ -1,7 +1,9 @@
 //! CIS 1.23 end to end on realistic nodes: each fixture under `tests/fixtures/nodes/` is
 //! materialized (real modes, owners, processes), the `kubecis` binary audits it with the bundled
 //! definitions, and every check's verdict is compared with the node's hand-reviewed
-//! `expected.yaml`.
+//! `expected.yaml`. The same run's full text report (`--include-test-output`) and JSON report
+//! (pretty-printed) are compared with `report.txt` and `report.json`, so any change in what an
+//! operator reads shows up in review; only pids and the temporary root are normalised.
 //!
 //! Goldens are reviewed like code. `KUBECIS_BLESS=1 cargo test --test fixture_nodes` rewrites
 //! them from the current output (keeping nothing by hand), for a reviewer to read in the diff.
@@ -17,6 +19,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use common::fixture::{self, FixtureNode};
+use regex::{Captures, Regex};
 use serde::Deserialize;
 
 /// Targets audited on each kind of node.
@@ -39,8 +42,17 @@ struct Golden {
     checks: BTreeMap<String, String>,
 }
 
-/// Runs kubecis on a materialized node; returns id -> (status, reason) for every check.
-fn audit(node: &FixtureNode, targets: &str) -> BTreeMap<String, Outcome> {
+/// Everything one materialization of a node yields: the verdicts for `expected.yaml`, and the
+/// text and JSON reports (normalised, see [`normalize`]) for `report.txt` and `report.json`.
+struct Audit {
+    results: BTreeMap<String, Outcome>,
+    text: String,
+    json: String,
+}
+
+/// Runs `kubecis run` on a materialized node with the bundled definitions and `extra` args;
+/// returns its standard output, panicking with everything it printed if it did not exit 0.
+fn kubecis(node: &FixtureNode, targets: &str, extra: &[&str]) -> String {
     let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("cfg");
     let out = Command::cargo_bin("kubecis")
         .unwrap()
@@ -49,16 +61,31 @@ fn audit(node: &FixtureNode, targets: &str) -> BTreeMap<String, Outcome> {
         .arg(node.root())
         .arg("--config-dir")
         .arg(&cfg)
-        .args(["--benchmark", "cis-1.23", "--targets", targets, "--json"])
+        .args(["--benchmark", "cis-1.23", "--targets", targets])
+        .args(["--include-test-output"])
+        .args(extra)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8(out.stdout).expect("kubecis prints UTF-8");
+    assert!(
+        out.status.success(),
+        "{}: kubecis {extra:?} exited {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        node.name(),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Audits a materialized node twice (text, then `--json`: stdout is a pipe, so no colour) and
+/// returns id -> outcome for every check, with both reports.
+fn audit(node: &FixtureNode, targets: &str) -> Audit {
+    let text = kubecis(node, targets, &[]);
+    let stdout = kubecis(node, targets, &["--json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
-            "{}: kubecis did not print JSON ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            node.name(),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
+            "{}: kubecis did not print JSON ({e})\n{stdout}",
+            node.name()
         )
     });
     let mut results = BTreeMap::new();
@@ -77,24 +104,136 @@ fn audit(node: &FixtureNode, targets: &str) -> BTreeMap<String, Outcome> {
         }
     }
     assert!(!results.is_empty(), "{}: no results", node.name());
-    results
+    // serde_json keeps the keys in the order kubecis wrote them (the `preserve_order` feature),
+    // so the golden shows the report's own order and a key that moves between runs is a diff.
+    let pretty = serde_json::to_string_pretty(&json).unwrap() + "\n";
+    Audit {
+        results,
+        text: normalize(&text, node),
+        json: normalize(&pretty, node),
+    }
 }
 
-/// Compares with `expected.yaml` (or rewrites it when blessing) and returns the results, or
-/// `None` (after saying so) when not running as root: the goldens were reviewed with the
-/// fixtures' owners applied, and only root can apply them.
+/// Rewrites what differs between two runs on the same fixture, and nothing else: the node's
+/// temporary root (`/tmp/kubecis-node-<name>-XXXXXX/root`) becomes `<root>`, and the pid of each
+/// process the harness spawned, where it appears as `pid N` or `/proc/N`, becomes
+/// `<pid:BINARY>` (so the golden still says which component it was). Any other pid, path or
+/// number is left alone: if it changes between runs, the comparison should fail and say so.
+fn normalize(output: &str, node: &FixtureNode) -> String {
+    let pids: BTreeMap<String, &str> = node
+        .processes()
+        .iter()
+        .map(|p| (p.pid.to_string(), p.binary.as_str()))
+        .collect();
+    let root = node.root().to_str().expect("temporary root is UTF-8");
+    let output = output.replace(root, "<root>");
+    let pid = Regex::new(r"(\bpid |/proc/)(\d+)\b").unwrap();
+    pid.replace_all(&output, |c: &Captures| match pids.get(&c[2]) {
+        Some(binary) => format!("{}<pid:{binary}>", &c[1]),
+        None => c[0].to_string(),
+    })
+    .into_owned()
+}
+
+/// Compares a report with its golden file (or rewrites the file when blessing); returns a short
+/// diff when they differ.
+fn compare_report(path: &Path, got: &str, bless: bool) -> Option<String> {
+    if bless {
+        fs::write(path, got).unwrap();
+        return None;
+    }
+    let want = fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (KUBECIS_BLESS=1 writes it)", path.display()));
+    first_diff(&want, got).map(|d| format!("{} differs:\n{d}", path.display()))
+}
+
+/// A unified-style diff of the first change between two texts, with three lines of context and
+/// at most `SHOWN` lines of each side: enough for a test log to say what moved. The whole change
+/// is the git diff after blessing.
+fn first_diff(want: &str, got: &str) -> Option<String> {
+    const CONTEXT: usize = 3;
+    const SHOWN: usize = 12;
+    if want == got {
+        return None;
+    }
+    let a: Vec<&str> = want.lines().collect();
+    let b: Vec<&str> = got.lines().collect();
+    if a == b {
+        return Some("  (only the final newline differs)\n".to_string());
+    }
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (del, ins) = resync(&a[head..], &b[head..], CONTEXT);
+    let (removed, added) = (&a[head..head + del], &b[head..head + ins]);
+    let after = &a[head + del..];
+    let start = head.saturating_sub(CONTEXT);
+    let trailing = after.len().min(CONTEXT);
+    let mut out = format!(
+        "@@ -{},{} +{},{} @@\n",
+        start + 1,
+        head - start + del + trailing,
+        start + 1,
+        head - start + ins + trailing,
+    );
+    for line in &a[start..head] {
+        out += &format!(" {line}\n");
+    }
+    for (sign, lines) in [('-', removed), ('+', added)] {
+        for line in lines.iter().take(SHOWN) {
+            out += &format!("{sign}{line}\n");
+        }
+        if lines.len() > SHOWN {
+            out += &format!("{sign}... {} more lines\n", lines.len() - SHOWN);
+        }
+    }
+    for line in &after[..trailing] {
+        out += &format!(" {line}\n");
+    }
+    if after != &b[head + ins..] {
+        out += "  (more differences follow)\n";
+    }
+    Some(out)
+}
+
+/// Where two texts that differ on their first line agree again: the fewest lines `(i, j)` to
+/// drop from each so that the rest start with `agree` equal lines (or end together).
+fn resync(a: &[&str], b: &[&str], agree: usize) -> (usize, usize) {
+    for k in 1..=a.len() + b.len() {
+        for i in k.saturating_sub(b.len())..=k.min(a.len()) {
+            let (ra, rb) = (&a[i..], &b[k - i..]);
+            let long_enough = ra.len().min(rb.len()) >= agree || ra.len() == rb.len();
+            if long_enough && ra.iter().take(agree).eq(rb.iter().take(agree)) {
+                return (i, k - i);
+            }
+        }
+    }
+    (a.len(), b.len())
+}
+
+/// Compares with `expected.yaml`, `report.txt` and `report.json` (or rewrites them when
+/// blessing) and returns the results, or `None` (after saying so) when not running as root: the
+/// goldens were reviewed with the fixtures' owners applied, and only root can apply them.
 fn check_golden(name: &str, targets: &str) -> Option<BTreeMap<String, Outcome>> {
     if fixture::skip_without_chown(name) {
         return None;
     }
     let node = FixtureNode::materialize(name);
-    let results = audit(&node, targets);
-    let path = fixture::fixtures_dir().join(name).join("expected.yaml");
+    let Audit {
+        results,
+        text,
+        json,
+    } = audit(&node, targets);
+    let dir = fixture::fixtures_dir().join(name);
+    let bless = std::env::var_os("KUBECIS_BLESS").is_some();
+    let reports: Vec<String> = [("report.txt", &text), ("report.json", &json)]
+        .into_iter()
+        .filter_map(|(file, got)| compare_report(&dir.join(file), got, bless))
+        .collect();
+    let path = dir.join("expected.yaml");
     let actual: BTreeMap<String, String> = results
         .iter()
         .map(|(id, o)| (id.clone(), o.status.clone()))
         .collect();
-    if std::env::var_os("KUBECIS_BLESS").is_some() {
+    if bless {
         let mut ids: Vec<&String> = actual.keys().collect();
         ids.sort_by_key(|id| numeric_id(id));
         let mut text = format!(
@@ -106,7 +245,10 @@ fn check_golden(name: &str, targets: &str) -> Option<BTreeMap<String, Outcome>> 
             text += &format!("  \"{id}\": {}\n", actual[id]);
         }
         fs::write(&path, text).unwrap();
-        let mut review = format!("blessed {} -- review the diff:\n", path.display());
+        let mut review = format!(
+            "blessed {} and its report.txt, report.json -- review the diff:\n",
+            path.display()
+        );
         for (id, o) in &results {
             let actual: String = o.actual.chars().take(100).collect();
             review += &format!("  {id:8} {:4} {actual} {}\n", o.status, o.reason);
@@ -135,9 +277,16 @@ fn check_golden(name: &str, targets: &str) -> Option<BTreeMap<String, Outcome>> 
     }
     assert!(
         diffs.is_empty(),
-        "{name} differs from {}:\n  {}",
+        "{name} differs from {}:\n  {}\n{}",
         path.display(),
-        diffs.join("\n  ")
+        diffs.join("\n  "),
+        reports.join("\n")
+    );
+    assert!(
+        reports.is_empty(),
+        "{name}: same verdicts, but what an operator sees changed \
+         (KUBECIS_BLESS=1 rewrites the reports; review the diff):\n{}",
+        reports.join("\n")
     );
     Some(results)
 }
@@ -348,5 +497,25 @@ fn relative_kubelet_config_resolves_through_the_process_cwd() {
         &r,
         &["4.1.9", "4.2.1", "4.2.2", "4.2.4", "4.2.6"],
         &["PASS"],
+    );
+}
+
+/// The failure message of a changed report shows the first change with its context.
+#[test]
+fn first_diff_shows_the_first_change_in_context() {
+    let want = "a\nb\nc\nd\ne\nf\ng\nh\n";
+    assert_eq!(first_diff(want, want), None);
+    assert_eq!(
+        first_diff(want, "a\nb\nc\nd\nE\nf\ng\nh\n").unwrap(),
+        "@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n"
+    );
+    // An inserted line, and a later change mentioned but not shown.
+    assert_eq!(
+        first_diff(want, "a\nnew\nb\nc\nd\ne\nf\ng\nH\n").unwrap(),
+        "@@ -1,4 +1,5 @@\n a\n+new\n b\n c\n d\n  (more differences follow)\n"
+    );
+    assert_eq!(
+        first_diff("a\n", "a").unwrap(),
+        "  (only the final newline differs)\n"
     );
 }
