@@ -439,7 +439,7 @@ processes:
     );
     assert_eq!(
         r["actual_value"],
-        "--read-only-port not set, {.readOnlyPort}=10255"
+        format!("--read-only-port not set, {{.readOnlyPort}}=10255 in /proc/{pid}/cwd/custom.yaml")
     );
     assert_eq!(
         r["source"],

@@ -72,6 +72,7 @@ fn write_controls(c: &ControlsResult, opts: &TextOptions, w: &mut dyn Write) -> 
                     && matches!(r.status, Status::Fail | Status::Warn)
                     && automated
                     && !r.actual_value.is_empty()
+                    && r.actual_value != r.reason
                 {
                     writeln!(w, "       ** actual: {}", r.actual_value)?;
                     for f in r.findings.iter().filter(|f| **f != r.actual_value) {

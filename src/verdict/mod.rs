@@ -198,12 +198,18 @@ fn eval_item(
             None => primary,
         };
         let f = lookup(evidence, name, kind, rules);
+        // A value inside a config file says which file: a JSONPath alone does not tell an
+        // operator where to look.
+        let place = match (evidence, kind) {
+            (Evidence::Document(d), Kind::Path) => format!(" in {}", d.path),
+            _ => String::new(),
+        };
         match &f {
             Found::Value(v) => {
-                observed.push(format!("{name}={v}"));
+                observed.push(format!("{name}={v}{place}"));
                 source = source_label(evidence, kind);
             }
-            Found::Absent => observed.push(format!("{name} not set")),
+            Found::Absent => observed.push(format!("{name} not set{place}")),
             Found::Unknown(r) => observed.push(r.clone()),
         }
         found = f;
@@ -459,7 +465,7 @@ mod tests {
         assert_eq!(j.source, "config file /var/lib/kubelet/config.yaml");
         assert_eq!(
             j.actual,
-            "--anonymous-auth not set, {.authentication.anonymous.enabled}=true"
+            "--anonymous-auth not set, {.authentication.anonymous.enabled}=true in /var/lib/kubelet/config.yaml"
         );
         assert_eq!(
             j.expected,
