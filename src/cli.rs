@@ -51,6 +51,7 @@ pub enum Format {
     Text,
     Json,
     Junit,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -82,6 +83,9 @@ pub struct RunArgs {
     /// Print the results as JUnit XML (same as --format junit).
     #[arg(long)]
     pub junit: bool,
+    /// Print the results as SARIF 2.1.0 (same as --format sarif).
+    #[arg(long)]
+    pub sarif: bool,
     /// Output format.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -157,11 +161,12 @@ pub struct NodeArgs {
 
 impl RunArgs {
     pub fn format(&self) -> Format {
-        match (self.format, self.json, self.junit) {
-            (Some(f), _, _) => f,
-            (None, true, _) => Format::Json,
-            (None, false, true) => Format::Junit,
-            _ => Format::Text,
+        match self.format {
+            Some(f) => f,
+            None if self.json => Format::Json,
+            None if self.junit => Format::Junit,
+            None if self.sarif => Format::Sarif,
+            None => Format::Text,
         }
     }
 }

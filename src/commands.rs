@@ -177,6 +177,7 @@ pub fn write_report(report: &Report, args: &RunArgs) -> Result<()> {
     match args.format() {
         Format::Json => report::json::write(report, &mut out)?,
         Format::Junit => report::junit::write(report, &mut out)?,
+        Format::Sarif => report::sarif::write(report, &mut out)?,
         Format::Text => {
             let opts = TextOptions {
                 results: !args.noresults,

@@ -800,3 +800,62 @@ processes:
         format!("/proc/{pid}/root/var/lib/kube-proxy/kubeconfig.conf permissions=666")
     );
 }
+
+#[test]
+fn sarif_output_has_one_rule_per_check_and_results_for_fail_and_warn() {
+    let defs = definitions(CONFIG, &[("master.yaml", FILE_CHECKS)]);
+    let dir = node_dir(
+        "files:\n  - {path: etc/kubernetes/manifests/kube-apiserver.yaml, mode: \"0644\"}\n",
+        &[(
+            "etc/kubernetes/manifests/kube-apiserver.yaml",
+            "kind: Pod\n",
+        )],
+    );
+    let node = FixtureNode::materialize_from(dir.path()).unwrap();
+    let (code, out, err) = kubecis(&[
+        "run",
+        "--config-dir",
+        defs.path().to_str().unwrap(),
+        "--root",
+        node.root().to_str().unwrap(),
+        "--targets",
+        "master",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let log: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 6, "one rule per check");
+    let results = run["results"].as_array().unwrap();
+    // 1.1.1 FAILs (644 > 600); 1.1.3, 1.1.4 and 1.1.6 WARN (no pki directory, no admin.conf);
+    // 1.1.2 PASSes and 1.1.5 is INFO: neither is a result.
+    let levels: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("1.1.1", "error"),
+            ("1.1.3", "warning"),
+            ("1.1.4", "warning"),
+            ("1.1.6", "warning")
+        ]
+    );
+    let fail = &results[0];
+    assert_eq!(
+        rules[fail["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "1.1.1"
+    );
+    assert_eq!(
+        fail["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "file:///etc/kubernetes/manifests/kube-apiserver.yaml"
+    );
+    assert!(fail["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Observed: /etc/kubernetes/manifests/kube-apiserver.yaml permissions=644"));
+}

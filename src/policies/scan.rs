@@ -30,6 +30,7 @@ pub enum ScanFormat {
     Text,
     Json,
     Junit,
+    Sarif,
 }
 
 /// The arguments of `kubecis scan`.
@@ -547,6 +548,7 @@ pub fn render(args: &ScanArgs, report: &Report, w: &mut dyn Write, color: bool) 
     match args.format() {
         ScanFormat::Json => report::json::write(report, w),
         ScanFormat::Junit => report::junit::write(report, w),
+        ScanFormat::Sarif => report::sarif::write(report, w),
         ScanFormat::Text => {
             let opts = TextOptions {
                 test_output: true,

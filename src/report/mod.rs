@@ -3,4 +3,5 @@
 pub mod json;
 pub mod junit;
 pub mod model;
+pub mod sarif;
 pub mod text;
