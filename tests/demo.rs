@@ -6,25 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use common::fixture::FixtureNode;
+use common::kubecis;
 use regex::Regex;
 use serde_json::Value;
 
 const NODE_TARGETS: &str = "master,etcd,controlplane,node";
-
-fn kubecis(args: &[&str]) -> (bool, String, String) {
-    let out = Command::cargo_bin("kubecis")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// id → (status, actual, reason, source), with process ids blanked (they differ per run).
 fn verdicts(report: &Value, node_only: bool) -> Vec<(String, String, String, String, String)> {
@@ -61,7 +48,7 @@ fn the_demo_shows_what_a_live_run_on_the_kubeadm_fixture_shows() {
     let cfg = cfg.to_str().unwrap();
     if std::env::var_os("KUBECIS_BLESS").is_some() {
         let _ = std::fs::remove_file(&snapshot);
-        let (ok, _, err) = kubecis(&[
+        let (code, _, err) = kubecis(&[
             "collect",
             "--root",
             root,
@@ -74,10 +61,10 @@ fn the_demo_shows_what_a_live_run_on_the_kubeadm_fixture_shows() {
             "--output",
             snapshot.to_str().unwrap(),
         ]);
-        assert!(ok, "{err}");
+        assert_eq!(code, 0, "{err}");
         eprintln!("blessed {} -- review the diff", snapshot.display());
     }
-    let (ok, live, err) = kubecis(&[
+    let (code, live, err) = kubecis(&[
         "run",
         "--root",
         root,
@@ -89,10 +76,10 @@ fn the_demo_shows_what_a_live_run_on_the_kubeadm_fixture_shows() {
         NODE_TARGETS,
         "--json",
     ]);
-    assert!(ok, "{err}");
+    assert_eq!(code, 0, "{err}");
     drop(node);
-    let (ok, demo, err) = kubecis(&["demo", "--json"]);
-    assert!(ok, "{err}");
+    let (code, demo, err) = kubecis(&["demo", "--json"]);
+    assert_eq!(code, 0, "{err}");
     let live: Value = serde_json::from_str(&live).unwrap();
     let demo: Value = serde_json::from_str(&demo).unwrap();
     assert_eq!(
@@ -104,8 +91,8 @@ fn the_demo_shows_what_a_live_run_on_the_kubeadm_fixture_shows() {
 
 #[test]
 fn the_demo_prints_all_five_sections_with_summaries() {
-    let (ok, out, err) = kubecis(&["demo"]);
-    assert!(ok, "{err}");
+    let (code, out, err) = kubecis(&["demo"]);
+    assert_eq!(code, 0, "{err}");
     assert!(err.contains("no Kubernetes needed"), "{err}");
     for section in ["master", "etcd", "controlplane", "node", "policies"] {
         assert!(

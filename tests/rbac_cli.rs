@@ -2,25 +2,14 @@
 //! 2 bad input) and output, on the worked example of the RBAC article
 //! (tests/fixtures/rbac/article-examples.yaml).
 
-use assert_cmd::Command;
+mod common;
+
+use common::kubecis;
 
 const OBJECTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/rbac/article-examples.yaml"
 );
-
-fn kubecis(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("kubecis")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn can_i_answers_like_kubectl_auth_can_i() {

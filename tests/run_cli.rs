@@ -9,8 +9,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use common::fixture::{self, FixtureNode};
+use common::kubecis;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -46,20 +46,6 @@ version_mapping: {"1.23": t}
 target_mapping:
   t: [master, node]
 "#;
-
-/// Runs kubecis and returns (exit code, stdout, stderr).
-fn kubecis(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("kubecis")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn json_run(defs: &Path, root: &Path, extra: &[&str]) -> Value {
     let mut args = vec![

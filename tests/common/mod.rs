@@ -5,3 +5,18 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+
+/// Runs the kubecis binary; returns its exit code (-1 when killed by a signal), stdout and
+/// stderr.
+pub fn kubecis(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("kubecis")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
