@@ -281,6 +281,7 @@ impl Runner<'_> {
                 .map(|(a, _)| a.to_string())
                 .unwrap_or_default()
         };
+        let remediation = vars.text(&check.remediation);
         let mut result = CheckResult {
             id: check.id.clone(),
             text: vars.text(&check.text),
@@ -288,8 +289,8 @@ impl Runner<'_> {
             audit_config: shown(1),
             audit_env: shown(2),
             check_type: kind.as_str().to_string(),
-            remediation: vars.text(&check.remediation),
-            test_info: vec![vars.text(&check.remediation)],
+            test_info: vec![remediation.clone()],
+            remediation,
             status: Status::Warn,
             actual_value: String::new(),
             scored: check.scored,
