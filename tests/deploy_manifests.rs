@@ -301,14 +301,7 @@ fn the_jobs_capability_set_reads_what_the_checks_need() {
     // The temp dir itself must be searchable by uid 0 without DAC_OVERRIDE: it is root's.
 
     let read_with = |caps: &[&str], path: &Path| -> bool {
-        let set: String = std::iter::once("-all".to_string())
-            .chain(caps.iter().map(|c| format!("+{}", c.to_lowercase())))
-            .collect::<Vec<_>>()
-            .join(",");
-        let out = Command::new("setpriv")
-            .arg(format!("--inh-caps={set}"))
-            .arg(format!("--ambient-caps={set}"))
-            .arg(format!("--bounding-set={set}"))
+        let out = setpriv(caps)
             .arg("cat")
             .arg(path)
             .output()
@@ -390,14 +383,7 @@ fn run_with_caps(
     root: &Path,
     targets: &str,
 ) -> std::collections::BTreeMap<String, (String, String)> {
-    let set: String = std::iter::once("-all".to_string())
-        .chain(caps.iter().map(|c| format!("+{}", c.to_lowercase())))
-        .collect::<Vec<_>>()
-        .join(",");
-    let out = Command::new("setpriv")
-        .arg(format!("--inh-caps={set}"))
-        .arg(format!("--ambient-caps={set}"))
-        .arg(format!("--bounding-set={set}"))
+    let out = setpriv(caps)
         .arg(env!("CARGO_BIN_EXE_kubecis"))
         .args([
             "run",
@@ -626,4 +612,21 @@ fn the_policies_job_uses_the_shipped_service_account_and_no_host_access() {
     assert_eq!(binding["subjects"][0]["namespace"], "kubecis");
     let operating = std::fs::read_to_string(deploy_dir().join("../docs/operating.md")).unwrap();
     assert!(operating.contains("kubectl apply -n kubecis -f deploy/rbac.yaml"));
+}
+
+/// `setpriv` that runs its command with exactly the capabilities `caps` (inheritable, ambient
+/// and bounding set), as a container with `drop: [ALL]` and `add: caps` gets them.
+fn setpriv<S: AsRef<str>>(caps: &[S]) -> Command {
+    let set: String = std::iter::once("-all".to_string())
+        .chain(
+            caps.iter()
+                .map(|c| format!("+{}", c.as_ref().to_lowercase())),
+        )
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut cmd = Command::new("setpriv");
+    cmd.arg(format!("--inh-caps={set}"))
+        .arg(format!("--ambient-caps={set}"))
+        .arg(format!("--bounding-set={set}"));
+    cmd
 }
