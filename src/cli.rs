@@ -38,9 +38,9 @@ pub enum Command {
     /// 1: violations, 2: unreadable or malformed input).
     Scan(crate::policies::scan::ScanArgs),
     /// Who may do VERB on RESOURCE: every subject, with the binding and role that allow it.
-    WhoCan(crate::policies::commands::WhoCanArgs),
+    WhoCan(crate::policies::rbac::commands::WhoCanArgs),
     /// May SUBJECT do VERB on RESOURCE? Prints yes or no; exit 0 for yes, 1 for no.
-    CanI(crate::policies::commands::CanIArgs),
+    CanI(crate::policies::rbac::commands::CanIArgs),
     /// Print kubecis's version.
     Version,
 }

@@ -31,10 +31,10 @@ pub fn execute(cli: Cli) -> Result<u8> {
         Some(Command::Checks(args)) => checks(&args),
         Some(Command::Scan(args)) => Ok(exit_code(crate::policies::scan::run_stdio(&args))),
         Some(Command::WhoCan(args)) => {
-            rbac_command(|out, err| crate::policies::commands::who_can(&args, out, err))
+            rbac_command(|out, err| crate::policies::rbac::commands::who_can(&args, out, err))
         }
         Some(Command::CanI(args)) => {
-            rbac_command(|out, err| crate::policies::commands::can_i(&args, out, err))
+            rbac_command(|out, err| crate::policies::rbac::commands::can_i(&args, out, err))
         }
         Some(Command::Version) => {
             println!("kubecis {}", env!("CARGO_PKG_VERSION"));

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use kubecis::policies::commands::{can_i, who_can, CanIArgs, SourceArgs, WhoCanArgs};
+use kubecis::policies::rbac::commands::{can_i, who_can, CanIArgs, SourceArgs, WhoCanArgs};
 
 fn source(names: &[&str]) -> SourceArgs {
     SourceArgs {

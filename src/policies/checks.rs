@@ -1,8 +1,8 @@
 //! The registry of policy checks: one line per name a definition may use in `policy: <name>`.
 
 use super::objects::Objects;
-use super::pss_checks;
-use super::rbac_checks;
+use super::pss::checks as pss_checks;
+use super::rbac::checks as rbac_checks;
 use super::PolicyOutcome;
 
 /// A policy check: objects in, verdict out.

@@ -1,18 +1,19 @@
 //! CIS section 5: checks evaluated from Kubernetes API objects rather than node files.
 //!
+//! One folder per policy family: [`rbac`] (the authorizer, its checks, `who-can`/`can-i`) and
+//! [`pss`] (Pod Security Standards and their checks). [`objects`] and [`live`] bring the objects
+//! in (manifests or the API); [`workloads`] finds the pod templates in them; [`scan`] is the CI
+//! command.
+//!
 //! A definition names a policy check with the native audit `policy: <name>`; [`evaluate`] looks
 //! the name up in the registry ([`checks`]) and judges it against the objects read from manifests
 //! or a live cluster ([`objects`]).
 
 pub mod checks;
-pub mod commands;
 pub mod live;
 pub mod objects;
 pub mod pss;
-pub mod pss_checks;
 pub mod rbac;
-pub mod rbac_checks;
-pub mod rbac_defaults;
 pub mod scan;
 pub mod workloads;
 

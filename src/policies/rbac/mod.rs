@@ -10,13 +10,17 @@
 //! Rules are indexed by verb and resource once, so `who_can` looks at the few rules that can
 //! match instead of every rule of every role; bindings are indexed by the role they reference.
 
+pub mod checks;
+pub mod commands;
+pub mod defaults;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::objects::{Object, Objects};
+use crate::policies::objects::{Object, Objects};
 
 /// The kinds this module reads.
 pub const RBAC_KINDS: [&str; 4] = ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];

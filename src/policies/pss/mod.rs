@@ -18,13 +18,15 @@
 //! versioning (the AppArmor *fields* and the `image` volume type) applies at every version here
 //! too, because that is what a current API server does with a pinned `enforce-version`.
 
+pub mod checks;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::workloads::PodTemplate;
+use crate::policies::workloads::PodTemplate;
 
 /// The newest policy version with a check revision (1.35: procMount/runAsNonRoot/runAsUser
 /// user-namespace relaxations and `procMount_restricted`).

@@ -1,7 +1,7 @@
 //! CIS 5.1 (RBAC and service accounts) as policy checks over API objects.
 //!
 //! Each check resolves the RBAC state with [`Rbac`], ignores what a fresh cluster grants
-//! ([`rbac_defaults`]) and names every remaining subject with the binding and role that grant
+//! ([`defaults`](super::defaults)) and names every remaining subject with the binding and role that grant
 //! it. A check never passes on evidence it does not have: when the kinds it needs were not read
 //! (absent from the input, or not listable live) or an RBAC object could not be understood, the
 //! verdict is WARN with the reason.
@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::objects::{KindState, Object, Objects};
-use super::rbac::{Rbac, Request, Scope, Subject, RBAC_KINDS};
-use super::rbac_defaults::{is_default_grant, is_default_role};
-use super::PolicyOutcome;
+use super::defaults::{is_default_grant, is_default_role};
+use super::{Rbac, Request, Scope, Subject, RBAC_KINDS};
+use crate::policies::objects::{KindState, Object, Objects};
+use crate::policies::PolicyOutcome;
 use crate::report::model::Status;
 
 /// The workload kinds whose pod templates 5.1.6 looks at, with where their pod spec lives.

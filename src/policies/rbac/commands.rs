@@ -7,9 +7,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::live::{fetch_objects, LiveError, LiveOptions};
-use super::objects::{KindState, Objects, ObjectsError};
-use super::rbac::{Identity, Rbac, Request, Scope, Subject, RBAC_KINDS};
+use super::{Identity, Rbac, Request, Scope, Subject, RBAC_KINDS};
+use crate::policies::live::{fetch_objects, LiveError, LiveOptions};
+use crate::policies::objects::{KindState, Objects, ObjectsError};
 
 /// Where the RBAC objects come from.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -7,7 +7,7 @@
 //! namespace and roleRef are the known ones **and** the subject is one the default binding
 //! names — a user added to a default binding (say, to `cluster-admin`) is still reported.
 
-use super::rbac::{Binding, BindingKind, Role, RoleKind, Subject};
+use super::{Binding, BindingKind, Role, RoleKind, Subject};
 
 /// The label the API server puts on every object of its bootstrap policy.
 const BOOTSTRAP_LABEL: (&str, &str) = ("kubernetes.io/bootstrapping", "rbac-defaults");

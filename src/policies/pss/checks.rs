@@ -33,10 +33,10 @@
 
 use serde_json::Value;
 
-use super::objects::{Object, Objects};
-use super::pss::{self, Level, NamespacePolicy, Version, Violation};
-use super::workloads::{workloads_lenient, PodTemplate, TemplateError, Workload};
-use super::PolicyOutcome;
+use super::{self as pss, Level, NamespacePolicy, Version, Violation};
+use crate::policies::objects::{Object, Objects};
+use crate::policies::workloads::{workloads_lenient, PodTemplate, TemplateError, Workload};
+use crate::policies::PolicyOutcome;
 use crate::report::model::Status;
 
 /// Namespaces that hold the cluster's own components.
