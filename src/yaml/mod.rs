@@ -33,6 +33,11 @@ use serde_json::Value;
 
 pub use locate::{locate, locate_all, Located, Position};
 
+/// Bytes that `scan` and `--objects` read from all their inputs together (each input is one
+/// text, within [`Limits::max_bytes`]). Parsed objects take about 17 times their text in
+/// memory (50 MB of pods: 860 MB), so this keeps a run near a gigabyte at most.
+pub const MAX_TOTAL_BYTES: usize = 64 << 20;
+
 /// How much one text may cost. Generous for real Kubernetes objects, kubelet configs and
 /// kube-bench definitions; small enough that a hostile file is refused in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +50,8 @@ pub struct Limits {
     /// Nodes of one text, counted after alias expansion: a bound on the memory a parsed text
     /// takes, whatever its aliases do. (go-yaml's ratio rule for aliases applies as well.)
     pub max_nodes: u64,
-    /// Documents (`---`) in one text. `helm template` of a large chart gives hundreds.
+    /// Documents (`---`) in one text. `helm template` of a large chart gives hundreds; a dump
+    /// of a large cluster object by object, tens of thousands.
     pub max_documents: usize,
     /// Bytes of one scalar. Nothing in a Kubernetes object can be larger: etcd caps a whole
     /// object at 1.5 MiB.
@@ -58,7 +64,7 @@ impl Limits {
         max_bytes: 32 << 20,
         max_depth: 128,
         max_nodes: 4_000_000,
-        max_documents: 10_000,
+        max_documents: 100_000,
         max_scalar_bytes: 4 << 20,
     };
 
