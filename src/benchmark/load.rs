@@ -361,6 +361,37 @@ groups:
             "{msg}"
         );
         assert!(msg.contains("unknown variant `bitmsk`"), "{msg}");
+        // The column too: where `bitmsk` is written.
+        let line = bad.lines().nth(18).unwrap();
+        let column = line.find("bitmsk").unwrap() + 1;
+        assert!(
+            msg.starts_with(&format!("cfg/x/master.yaml:19:{column}: ")),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn broken_yaml_in_a_definition_names_file_line_and_column() {
+        let bad = GOOD.replace("text: perms", "text: perms: 600");
+        let msg = parse_controls("cfg/x/master.yaml", &bad, &config())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("cfg/x/master.yaml:"), "{msg}");
+        let (line, column) = {
+            let mut parts = msg.split(':').skip(1);
+            let line: usize = parts.next().unwrap().parse().unwrap();
+            let column: usize = parts.next().unwrap().parse().unwrap();
+            (line, column)
+        };
+        assert_eq!((line, column), (12, 20), "{msg}");
+        assert!(msg.contains(": groups[0].checks[0]: "), "{msg}");
+        assert!(msg.contains("mapping values are not allowed"), "{msg}");
+        let e = load_config_text("config.yaml", "master: [\n");
+        assert!(e.starts_with("config.yaml:"), "{e}");
+    }
+
+    fn load_config_text(name: &str, text: &str) -> String {
+        parse_yaml(name, text).unwrap_err().to_string()
     }
 
     #[test]

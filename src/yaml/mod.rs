@@ -238,11 +238,12 @@ pub fn from_str<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Error>
             .unwrap_or(&message)
             .to_string();
         Error {
-            path: if path == "." || path == "?" {
-                String::new()
-            } else {
-                path
-            },
+            // serde_path_to_error writes `?` for a key it could not read.
+            path: path
+                .trim_end_matches('?')
+                .trim_end_matches('.')
+                .trim_start_matches('.')
+                .to_string(),
             ..Error::at(file, Position { line, column }, message)
         }
     })
