@@ -1,6 +1,7 @@
 //! The evaluator against pod-security-admission's own fixtures: every pod under
-//! `/work/shared/pss-fixtures/<level>/v1.<minor>/{pass,fail}/` (the admission controller's
-//! `test/testdata`, see the README and SOURCE there) gets the verdict upstream expects.
+//! `shared/pss-fixtures/<level>/v1.<minor>/{pass,fail}/` (on the project machine
+//! `/work/shared`: pod-security-admission's `test/testdata`, see the README and SOURCE there)
+//! gets the verdict upstream expects.
 //!
 //! Upstream's `test/run.go` creates, for each level and version, a namespace labelled
 //! `enforce=<level>`, `enforce-version=v1.<minor>`, and dry-run creates every fixture of that
@@ -14,7 +15,9 @@
 //!   replaces it at restricted (upstream's expected message is the replacing check's then).
 //!
 //! One property upstream does not test is checked as well, because it follows from how the
-//! levels are built: a pod that passes restricted passes baseline at the same version.
+//! levels are built (restricted replaces baseline checks only with stricter ones): at the same
+//! version, a pod that passes restricted passes baseline, and one that fails baseline fails
+//! restricted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -128,6 +131,13 @@ fn judge_dir(dir: &Path, level: Level, version: Version, expect_pass: bool, tall
             continue;
         }
         tally.fail += 1;
+        if level == Level::Baseline
+            && pss::evaluate(&w.template, Level::Restricted, version).is_empty()
+        {
+            tally
+                .failures
+                .push(format!("{at}: fails baseline but passes restricted"));
+        }
         let Some(check) = fixture_check(file) else {
             tally
                 .failures
