@@ -260,7 +260,7 @@ impl ReadBudget {
         }
     }
 
-    /// One input's text, bounded by the per-input limit and by what is left of the total.
+    /// Reads one input, bounded by the per-input limit and by what is left of the total.
     fn read(&mut self, name: String, input: &mut dyn Read) -> Result<(), ObjectsError> {
         let per_input = crate::yaml::Limits::DEFAULT.max_bytes;
         let max = per_input.min(self.left);
