@@ -13,7 +13,10 @@
 //!   v2 applies them, non-string keys become strings. The rules are in `scalar.rs` (scalars,
 //!   keys) and `build.rs` (merges, aliases). Typed reads ([`from_str`]: definitions, fixture
 //!   manifests) use serde-saphyr with the same bounds, and keep a scalar read into a `String`
-//!   as written (`id: 1.10` is "1.10").
+//!   as written (`id: 1.10` is "1.10"). One difference remains there: serde-saphyr lets an
+//!   explicit key win over a merged one wherever it is written (the YAML spec's rule), where
+//!   go-yaml v2 lets a `<<` overwrite keys written before it. Definitions do not use merge keys;
+//!   anything judged as Kubernetes would judge it is read untyped.
 //! - **Where things are.** Errors name the file, line and column (and the field path for typed
 //!   reads). [`locate`] maps a field path in one document to the line and column where it is
 //!   written, for reports that point into a file.
