@@ -361,6 +361,34 @@ groups:
             "{msg}"
         );
         assert!(msg.contains("unknown variant `bitmsk`"), "{msg}");
+        // The column too: where `bitmsk` is written.
+        let line = bad.lines().nth(18).unwrap();
+        let column = line.find("bitmsk").unwrap() + 1;
+        assert!(
+            msg.starts_with(&format!("cfg/x/master.yaml:19:{column}: ")),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn broken_yaml_in_a_definition_names_file_line_and_column() {
+        let bad = GOOD.replace("text: perms", "text: perms: 600");
+        let msg = parse_controls("cfg/x/master.yaml", &bad, &config())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(
+                "cfg/x/master.yaml:12:20: groups[0].checks[0]: mapping values are not allowed"
+            ),
+            "{msg}"
+        );
+        let msg = parse_yaml("config.yaml", "master: [\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("config.yaml:1:9: (document): not valid YAML"),
+            "{msg}"
+        );
     }
 
     #[test]

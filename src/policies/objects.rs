@@ -108,7 +108,10 @@ pub enum KindState {
 
 impl Objects {
     /// Reads every path: a file, a directory (walked for `.yaml`, `.yml` and `.json` files, in
-    /// name order) or `-` for standard input.
+    /// name order) or `-` for standard input. Each input is read up to the size of one YAML
+    /// text (`crate::yaml::Limits::DEFAULT`), all of them together up to
+    /// [`crate::yaml::MAX_TOTAL_BYTES`], and all are read before any is parsed: inputs over
+    /// a limit are an error naming the input, and cost no parsing.
     pub fn load(paths: &[PathBuf]) -> Result<Objects, ObjectsError> {
         Objects::load_with_stdin(paths, &mut std::io::stdin())
     }
@@ -118,21 +121,16 @@ impl Objects {
         paths: &[PathBuf],
         stdin: &mut dyn Read,
     ) -> Result<Objects, ObjectsError> {
-        let mut objects = Objects::default();
+        let mut budget = ReadBudget {
+            left: crate::yaml::MAX_TOTAL_BYTES,
+            texts: Vec::new(),
+        };
         let mut stdin_read = false;
         for path in paths {
             if path.as_os_str() == "-" {
-                if std::mem::replace(&mut stdin_read, true) {
-                    continue;
+                if !std::mem::replace(&mut stdin_read, true) {
+                    budget.read("-".into(), stdin)?;
                 }
-                let mut text = String::new();
-                stdin
-                    .read_to_string(&mut text)
-                    .map_err(|source| ObjectsError::Io {
-                        path: "-".into(),
-                        source,
-                    })?;
-                objects.add_text("-", &text)?;
             } else if path.is_dir() {
                 let walker = walkdir::WalkDir::new(path).sort_by_file_name();
                 for entry in walker {
@@ -141,22 +139,18 @@ impl Objects {
                         source: e.into(),
                     })?;
                     if entry.file_type().is_file() && is_manifest(entry.path()) {
-                        objects.add_file(entry.path())?;
+                        budget.read_file(entry.path())?;
                     }
                 }
             } else {
-                objects.add_file(path)?;
+                budget.read_file(path)?;
             }
         }
+        let mut objects = Objects::default();
+        for (name, text) in budget.texts {
+            objects.add_text(&name, &text)?;
+        }
         Ok(objects)
-    }
-
-    fn add_file(&mut self, path: &Path) -> Result<(), ObjectsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ObjectsError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        self.add_text(&path.display().to_string(), &text)
     }
 
     /// Adds the objects of one file's text: YAML documents (JSON is YAML), read as Kubernetes
@@ -248,6 +242,46 @@ impl Objects {
     /// Records that `kind` could not be read, and why.
     pub fn mark_unavailable(&mut self, kind: &str, reason: impl Into<String>) {
         self.unavailable.insert(kind.to_string(), reason.into());
+    }
+}
+
+/// The inputs read so far, and what is left of their total allowance.
+struct ReadBudget {
+    left: usize,
+    texts: Vec<(String, String)>,
+}
+
+impl ReadBudget {
+    fn read_file(&mut self, path: &Path) -> Result<(), ObjectsError> {
+        let name = path.display().to_string();
+        match std::fs::File::open(path) {
+            Ok(mut file) => self.read(name, &mut file),
+            Err(source) => Err(ObjectsError::Io { path: name, source }),
+        }
+    }
+
+    /// Reads one input, bounded by the per-input limit and by what is left of the total.
+    fn read(&mut self, name: String, input: &mut dyn Read) -> Result<(), ObjectsError> {
+        let per_input = crate::yaml::Limits::DEFAULT.max_bytes;
+        let max = per_input.min(self.left);
+        match crate::yaml::read_text(input, max) {
+            Ok(text) => {
+                self.left -= text.len();
+                self.texts.push((name, text));
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge && max < per_input => {
+                let message = format!(
+                    "the inputs together are larger than the limit of {} bytes",
+                    crate::yaml::MAX_TOTAL_BYTES
+                );
+                Err(ObjectsError::Io {
+                    path: name,
+                    source: std::io::Error::new(e.kind(), message),
+                })
+            }
+            Err(source) => Err(ObjectsError::Io { path: name, source }),
+        }
     }
 }
 

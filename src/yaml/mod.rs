@@ -13,7 +13,10 @@
 //!   v2 applies them, non-string keys become strings. The rules are in `scalar.rs` (scalars,
 //!   keys) and `build.rs` (merges, aliases). Typed reads ([`from_str`]: definitions, fixture
 //!   manifests) use serde-saphyr with the same bounds, and keep a scalar read into a `String`
-//!   as written (`id: 1.10` is "1.10").
+//!   as written (`id: 1.10` is "1.10"). One difference remains there: serde-saphyr lets an
+//!   explicit key win over a merged one wherever it is written (the YAML spec's rule), where
+//!   go-yaml v2 lets a `<<` overwrite keys written before it. Definitions do not use merge keys;
+//!   anything judged as Kubernetes would judge it is read untyped.
 //! - **Where things are.** Errors name the file, line and column (and the field path for typed
 //!   reads). [`locate`] maps a field path in one document to the line and column where it is
 //!   written, for reports that point into a file.
@@ -33,6 +36,11 @@ use serde_json::Value;
 
 pub use locate::{locate, locate_all, Located, Position};
 
+/// Bytes that `scan` and `--objects` read from all their inputs together (each input is one
+/// text, within [`Limits::max_bytes`]). Parsed objects take about 17 times their text in
+/// memory (50 MB of pods: 860 MB), so this keeps a run near a gigabyte at most.
+pub const MAX_TOTAL_BYTES: usize = 64 << 20;
+
 /// How much one text may cost. Generous for real Kubernetes objects, kubelet configs and
 /// kube-bench definitions; small enough that a hostile file is refused in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +53,8 @@ pub struct Limits {
     /// Nodes of one text, counted after alias expansion: a bound on the memory a parsed text
     /// takes, whatever its aliases do. (go-yaml's ratio rule for aliases applies as well.)
     pub max_nodes: u64,
-    /// Documents (`---`) in one text. `helm template` of a large chart gives hundreds.
+    /// Documents (`---`) in one text. `helm template` of a large chart gives hundreds; a dump
+    /// of a large cluster object by object, tens of thousands.
     pub max_documents: usize,
     /// Bytes of one scalar. Nothing in a Kubernetes object can be larger: etcd caps a whole
     /// object at 1.5 MiB.
@@ -58,7 +67,7 @@ impl Limits {
         max_bytes: 32 << 20,
         max_depth: 128,
         max_nodes: 4_000_000,
-        max_documents: 10_000,
+        max_documents: 100_000,
         max_scalar_bytes: 4 << 20,
     };
 
@@ -232,11 +241,12 @@ pub fn from_str<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Error>
             .unwrap_or(&message)
             .to_string();
         Error {
-            path: if path == "." || path == "?" {
-                String::new()
-            } else {
-                path
-            },
+            // serde_path_to_error writes `?` for a key it could not read.
+            path: path
+                .trim_end_matches('?')
+                .trim_end_matches('.')
+                .trim_start_matches('.')
+                .to_string(),
             ..Error::at(file, Position { line, column }, message)
         }
     })
