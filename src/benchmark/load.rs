@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir};
 
-use super::config::{merge, Config};
+use super::config::{merge, normalize, Config};
 use super::model::{Audit, Controls, NativeAudit};
 use super::vars::{flag_expressions, FlagExpr};
 
@@ -147,11 +147,12 @@ pub fn load_config(
             (name, text)
         }
     };
-    let mut doc = parse_yaml(&name, &text)?;
+    let mut doc = config_document(&name, &text)?;
     if let Some(bench) = benchmark {
         let rel = format!("{bench}/config.yaml");
         if let Some(text) = source.read(&rel)? {
-            merge(&mut doc, parse_yaml(&source.display(&rel), &text)?);
+            // Comment-only (most of kube-bench's): null, which changes nothing.
+            merge(&mut doc, config_document(&source.display(&rel), &text)?);
         }
     }
     Config::from_yaml(&doc).map_err(|(field, message)| DefinitionError::Config {
@@ -159,6 +160,21 @@ pub fn load_config(
         field,
         message,
     })
+}
+
+/// A `config.yaml` document with its keys lowercased (as viper reads them): a mapping, or null
+/// when the file holds no document (only comments).
+fn config_document(file: &str, text: &str) -> Result<serde_json::Value, DefinitionError> {
+    let mut doc = parse_yaml(file, text)?;
+    if !(doc.is_object() || doc.is_null()) {
+        return Err(DefinitionError::Config {
+            file: file.to_string(),
+            field: "(document)".into(),
+            message: "expected a mapping at the top level".into(),
+        });
+    }
+    normalize(&mut doc);
+    Ok(doc)
 }
 
 /// A definitions file's text, within the size every YAML text is held to.
