@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::jsonpath::JsonPath;
+
 /// One component (`apiserver`, `kubelet`, ...): how to find its process and files.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Component {
@@ -55,7 +57,7 @@ pub struct Component {
     /// Variable kind → JSONPath into the component's config file (`cafile:
     /// '{.authentication.x509.clientCAFile}'`).
     #[serde(default)]
-    pub from_config: BTreeMap<String, String>,
+    pub from_config: BTreeMap<String, JsonPath>,
     /// The component may run in a container with its own filesystem (kube-proxy as a DaemonSet
     /// pod, its config a ConfigMap mounted only inside the pod). Absolute paths taken from its
     /// flags, its config file and `${flag:...}` defaults are then read where the process reads
