@@ -231,3 +231,173 @@ fn every_kube_bench_benchmark_runs_on_the_kubeadm_node() {
         assert_eq!(unusable.len(), ids.len(), "{bench}: {problems:?}");
     }
 }
+
+/// Runs `kubecis run` with kube-bench's definitions as kube-bench runs them on a node: in a
+/// private mount namespace, chrooted into the fixture node's root, with the host's programs
+/// (`/usr`, for `/bin/sh`, `ps`, `stat`), `/proc` and `/dev` bound in, so that the shell audits
+/// (`stat -c %a /etc/kubernetes/manifests/...`, `ps -ef | grep`) see the node's files and its
+/// running components. Needs root (mount, chroot).
+fn run_on_node(node: &FixtureNode, cfg: &Path, args: &[&str]) -> std::process::Output {
+    use nix::mount::{mount, MsFlags};
+    use nix::sched::{unshare, CloneFlags};
+    use nix::unistd::{chdir, chroot};
+    use std::os::unix::fs::symlink;
+    use std::os::unix::process::CommandExt;
+
+    let root = node.root().to_path_buf();
+    let mut binds: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for name in ["usr", "lib", "lib64", "bin", "sbin", "proc", "dev"] {
+        let host = Path::new("/").join(name);
+        let inside = root.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&host) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            match std::fs::symlink_metadata(&inside) {
+                Err(_) => symlink(std::fs::read_link(&host).unwrap(), &inside).unwrap(),
+                Ok(existing) if existing.is_dir() => {
+                    // The node has its own `/lib` (systemd units): the host's entries beside them,
+                    // through `/usr`, which is bound in.
+                    let target = std::fs::canonicalize(&host).unwrap();
+                    for entry in std::fs::read_dir(&target).unwrap() {
+                        let entry = entry.unwrap();
+                        let at = inside.join(entry.file_name());
+                        if std::fs::symlink_metadata(&at).is_err() {
+                            symlink(entry.path(), &at).unwrap();
+                        }
+                    }
+                }
+                Ok(_) => {}
+            }
+        } else {
+            std::fs::create_dir_all(&inside).unwrap();
+            binds.push((host, inside));
+        }
+    }
+    let cfg_inside = root.join("kube-bench-cfg");
+    std::fs::create_dir_all(&cfg_inside).unwrap();
+    binds.push((cfg.to_path_buf(), cfg_inside));
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kubecis"));
+    let exe_inside = root.join("kubecis");
+    std::fs::write(&exe_inside, "").unwrap();
+    binds.push((exe, exe_inside));
+    let mut cmd = std::process::Command::new("/kubecis");
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin");
+    // SAFETY: runs in the forked child before exec; only system calls on data prepared before
+    // the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let none: Option<&str> = None;
+            unshare(CloneFlags::CLONE_NEWNS)?;
+            mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)?;
+            for (host, inside) in &binds {
+                mount(
+                    Some(host.as_path()),
+                    inside.as_path(),
+                    none,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    none,
+                )?;
+            }
+            chroot(root.as_path())?;
+            chdir("/")?;
+            Ok(())
+        });
+    }
+    cmd.output().expect("running kubecis in the node's root")
+}
+
+/// Every check's status and reason, by id.
+fn verdicts(report: &Value) -> BTreeMap<String, (String, String, String)> {
+    report["Controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["tests"].as_array().unwrap())
+        .flat_map(|g| g["results"].as_array().unwrap())
+        .map(|r| {
+            (
+                r["test_number"].as_str().unwrap().to_string(),
+                (
+                    r["status"].as_str().unwrap().to_string(),
+                    r["reason"].as_str().unwrap_or_default().to_string(),
+                    r["actual_value"].as_str().unwrap_or_default().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cis_1_23_and_1_12_give_kube_bench_s_verdicts_on_the_kubeadm_node() {
+    let Some(cfg) = kube_bench_cfg() else { return };
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root to run kube-bench's shell audits chrooted into the node");
+        return;
+    }
+    let table = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kube-bench/kubeadm-control-plane.yaml");
+    let expected: BTreeMap<String, KubeBenchVerdicts> = kubecis::yaml::from_str(
+        &table.display().to_string(),
+        &std::fs::read_to_string(&table).unwrap(),
+    )
+    .unwrap();
+    let node = FixtureNode::materialize("kubeadm-control-plane");
+    for bench in ["cis-1.23", "cis-1.12"] {
+        let out = run_on_node(
+            &node,
+            &cfg,
+            &[
+                "run",
+                "--config-dir",
+                "/kube-bench-cfg",
+                "--benchmark",
+                bench,
+                "--targets",
+                "master,controlplane,etcd,node",
+                "--json",
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{bench}: {err}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = verdicts(&report);
+        let want = &expected[bench];
+        let mut agree = 0;
+        let mut wrong = Vec::new();
+        for (id, (status, reason, actual)) in &got {
+            let kube_bench = want.kube_bench.get(id);
+            let expected = want.differences.get(id).or(kube_bench);
+            match expected {
+                Some(s) if s == status => agree += usize::from(!want.differences.contains_key(id)),
+                _ => wrong.push(format!(
+                    "{id}: kubecis {status} ({reason}; {actual}), expected {expected:?}"
+                )),
+            }
+        }
+        let missing: Vec<&String> = want
+            .kube_bench
+            .keys()
+            .filter(|id| !got.contains_key(*id))
+            .collect();
+        assert!(
+            wrong.is_empty() && missing.is_empty(),
+            "{bench}: {wrong:#?}\nmissing: {missing:?}"
+        );
+        eprintln!(
+            "{bench}: {agree} of {} checks give kube-bench's verdict; deliberately different: {:?}",
+            got.len(),
+            want.differences
+        );
+    }
+}
+
+/// kube-bench's verdicts for one benchmark, and where kubecis deliberately differs.
+#[derive(serde::Deserialize)]
+struct KubeBenchVerdicts {
+    #[serde(rename = "kube-bench")]
+    kube_bench: BTreeMap<String, String>,
+    differences: BTreeMap<String, String>,
+}
