@@ -754,6 +754,36 @@ groups:
     }
 
     #[test]
+    fn a_comment_only_benchmark_config_keeps_the_base_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.yaml"),
+            "master:\n  components: [apiserver]\n  apiserver:\n    bins: [kube-apiserver]\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        let overlay = dir.path().join("b/config.yaml");
+        std::fs::write(&overlay, "---\n## Version-specific settings\n").unwrap();
+        let source = DefinitionSource::Dir(dir.path().to_path_buf());
+        let config = load_config(&source, None, Some("b")).unwrap();
+        assert_eq!(
+            config.component("master", "apiserver").unwrap().bins,
+            ["kube-apiserver"]
+        );
+        std::fs::write(&overlay, "- a list\n").unwrap();
+        let err = load_config(&source, None, Some("b"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: (document): expected a mapping at the top level",
+                overlay.display()
+            )
+        );
+    }
+
+    #[test]
     fn embedded_cfg_is_readable() {
         let readme = DefinitionSource::Embedded.read("README.md").unwrap();
         assert!(readme.unwrap().contains("Bundled definitions"));
