@@ -111,7 +111,22 @@ impl Config {
             let key = key.clone();
             match key.as_str() {
                 "version_mapping" => {
-                    config.version_mapping = from_value(value).map_err(|m| (key.clone(), m))?
+                    // Any scalar is its text, as viper's GetStringMapString reads it.
+                    let entries: BTreeMap<String, Value> =
+                        from_value(value).map_err(|m| (key.clone(), m))?;
+                    for (version, bench) in entries {
+                        let bench = match bench {
+                            Value::String(s) => s,
+                            Value::Number(_) | Value::Bool(_) => bench.to_string(),
+                            other => {
+                                return Err((
+                                    format!("{key}.{version}"),
+                                    format!("expected a benchmark name, found {other}"),
+                                ))
+                            }
+                        };
+                        config.version_mapping.insert(version, bench);
+                    }
                 }
                 "target_mapping" => {
                     let lists: BTreeMap<String, StringList> =
@@ -368,6 +383,9 @@ target_mapping:
         assert_eq!(etcd.bool_flags, ["--a", "1"]);
         // A string is split on whitespace, as viper's GetStringSlice splits it.
         assert_eq!(c.target_mapping["k3s"], ["master", "node"]);
+        let c = Config::from_yaml(&read("version_mapping: {\"1.5\": 15}\n")).unwrap();
+        assert_eq!(c.benchmark_for_version("1.5"), Some("15"));
+        assert!(Config::from_yaml(&read("version_mapping: {\"1.5\": [a]}\n")).is_err());
     }
 
     #[test]
