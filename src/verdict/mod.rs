@@ -185,20 +185,17 @@ fn eval_item(
     let mut observed = Vec::new();
     let mut source = String::new();
     let mut found = Found::Absent;
-    let path = item.path.as_ref();
-    let attempts: [(&str, Option<&Gathered>, Lookup); 3] = [
-        (&item.flag, None, Lookup::Flag),
-        (
-            path.map_or("", |p| p.text()),
-            sources.config,
-            path.map_or(Lookup::Flag, Lookup::Path),
-        ),
-        (&item.env, sources.env, Lookup::Env),
-    ];
+    let mut attempts: Vec<(&str, Option<&Gathered>, Lookup)> = Vec::with_capacity(3);
+    if !item.flag.is_empty() {
+        attempts.push((&item.flag, None, Lookup::Flag));
+    }
+    if let Some(path) = &item.path {
+        attempts.push((path.text(), sources.config, Lookup::Path(path)));
+    }
+    if !item.env.is_empty() {
+        attempts.push((&item.env, sources.env, Lookup::Env));
+    }
     for (name, specific, kind) in attempts {
-        if name.is_empty() {
-            continue;
-        }
         let evidence = match specific {
             Some(Err(missing)) => {
                 found = Found::Unknown(missing.reason.clone());
