@@ -146,6 +146,12 @@ pub struct DefinitionArgs {
     /// An alternative config.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Refuse definitions that cannot be used as written (an unknown compare op, an invalid
+    /// regex or JSONPath, an audit that cannot run): exit 2 naming the file, line and field of
+    /// each. Without it such a check alone is WARN with that reason. For definition authors
+    /// and CI.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Which node to read (`run`, `collect`).

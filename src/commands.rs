@@ -53,6 +53,7 @@ fn selection(args: &RunArgs) -> Selection {
         skip: args.skip.clone(),
         scored: args.scored,
         unscored: args.unscored,
+        strict: args.defs.strict,
     }
 }
 
@@ -157,6 +158,7 @@ fn collect(args: &CollectArgs) -> Result<u8> {
         targets: args.targets.clone(),
         scored: true,
         unscored: true,
+        strict: args.defs.strict,
         ..Selection::default()
     };
     let snapshot = crate::collect::collect(&source, args.defs.config.as_deref(), &sel, &facts)?;
@@ -203,12 +205,13 @@ fn checks(args: &ChecksArgs) -> Result<u8> {
         .cloned()
         .unwrap_or_default();
     let mut files = Vec::new();
-    for target in crate::runner::TARGET_ORDER {
-        if targets.iter().any(|t| t == target) {
-            if let Some(c) = load::load_controls(&source, &benchmark, target, &config)? {
-                files.push((target.to_string(), c));
-            }
+    for target in crate::runner::ordered(&targets) {
+        if let Some(c) = load::load_controls(&source, &benchmark, &target, &config)? {
+            files.push((target, c));
         }
+    }
+    if args.defs.strict {
+        load::strict(&files.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
     }
     if args.markdown {
         print!("{}", crate::benchmark::doc::markdown(&benchmark, &files));

@@ -9,13 +9,14 @@ use std::collections::HashMap;
 
 use crate::audit::{self, AuditContext, Missing, ObjectsState};
 use crate::benchmark::config::{Config, VAR_KINDS};
+use crate::benchmark::jsonpath::JsonPath;
 use crate::benchmark::load::{self, DefinitionError, DefinitionSource};
 use crate::benchmark::model::{Audit, Check, CheckType, Controls, NativeAudit};
 use crate::benchmark::vars::{substitute, FlagExpr, Substituted};
 use crate::facts::flags::{FlagRules, FlagSet};
 use crate::facts::{FactErrorKind, Facts};
 use crate::report::model::{CheckResult, ControlsResult, GroupResult, Report, Status};
-use crate::verdict::{self, jsonpath, Sources};
+use crate::verdict::{self, Sources};
 
 /// The order kube-bench runs targets in.
 pub const TARGET_ORDER: &[&str] = &["master", "etcd", "controlplane", "node", "policies"];
@@ -37,6 +38,8 @@ pub struct Selection {
     pub skip: Vec<String>,
     pub scored: bool,
     pub unscored: bool,
+    /// `--strict`: an unusable check definition stops the run (see [`load::strict`]).
+    pub strict: bool,
 }
 
 /// Why a run could not start.
@@ -134,6 +137,9 @@ impl Runner<'_> {
                     )))
                 }
             }
+        }
+        if sel.strict {
+            load::strict(&files.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
         }
         let controls = files
             .iter()
@@ -306,6 +312,12 @@ impl Runner<'_> {
                 result.reason = "skipped".into();
                 return result;
             }
+            // An unusable definition says so, also when a person would review the check.
+            _ if !check.problems.is_empty() => {
+                result.status = Status::Warn;
+                result.reason = verdict::problems_reason(check);
+                return result;
+            }
             CheckType::Manual => {
                 result.status = Status::Warn;
                 result.reason = "manual check: needs a person to review".into();
@@ -338,7 +350,8 @@ impl Runner<'_> {
     }
 }
 
-fn ordered(targets: &[String]) -> Vec<String> {
+/// `targets` in the order kube-bench runs them, others (`managedservices`) after, as given.
+pub fn ordered(targets: &[String]) -> Vec<String> {
     let mut out: Vec<String> = TARGET_ORDER
         .iter()
         .filter(|t| targets.iter().any(|x| x == *t))
@@ -538,7 +551,7 @@ impl Variables<'_> {
         &self,
         component: &str,
         kind: &str,
-        path: &str,
+        path: &JsonPath,
     ) -> Result<Option<String>, Option<String>> {
         let conf = match self.resolved(&format!("{component}conf")) {
             Ok(conf) => conf,
@@ -557,13 +570,9 @@ impl Variables<'_> {
         let Ok(doc) = audit::parse_document(&conf, &text) else {
             return Ok(None);
         };
-        let Ok(values) = jsonpath::lookup(&doc, path) else {
+        let Some(text) = path.find(&doc).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
-        let text = jsonpath::value_text(&values);
-        if text.is_empty() {
-            return Ok(None);
-        }
         // A path inside a config file the process read in its own root is in that root too.
         let pid = conf
             .strip_prefix("/proc/")

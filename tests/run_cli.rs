@@ -467,8 +467,69 @@ fn an_unparsable_or_missing_kubelet_config_never_passes() {
 }
 
 #[test]
-fn a_malformed_definition_names_file_line_and_field_and_exits_2() {
+fn an_unusable_check_is_warn_alone_and_strict_makes_it_exit_2() {
     let bad = FLAG_CHECKS.replace("op: has, value: RBAC", "op: hass, value: RBAC");
+    let defs = definitions(CONFIG, &[("master.yaml", &bad)]);
+    let file = defs.path().join("t/master.yaml");
+    let want = format!(
+        "{}:17:69: groups[0].checks[1].tests.test_items[0].compare.op: unknown compare op `hass`, expected one of eq,",
+        file.display()
+    );
+    // Without --strict the run goes on: that check alone is WARN, naming file, line and field.
+    // (No component needs to run: a WARN for an unusable definition is decided before any
+    // evidence is gathered.)
+    let (code, out, err) = kubecis(&[
+        "run",
+        "--config-dir",
+        defs.path().to_str().unwrap(),
+        "--targets",
+        "master",
+        "--check",
+        "1.2.2",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let r = result(&report, "1.2.2");
+    assert_eq!(r["status"], "WARN");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!("unusable definition: {want}")),
+        "{reason}"
+    );
+
+    let (code, out, err) = kubecis(&[
+        "run",
+        "--strict",
+        "--config-dir",
+        defs.path().to_str().unwrap(),
+        "--targets",
+        "master",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    let (place, message) = err.split_once(": ").unwrap();
+    assert_eq!(place, "kubecis");
+    assert!(message.starts_with(&want), "{err}");
+    assert!(message.trim_end().ends_with("(check 1.2.2)"), "{err}");
+    assert_eq!(
+        message.matches("groups[0]").count(),
+        1,
+        "the field is named once: {err}"
+    );
+    let (code, _, err) = kubecis(&[
+        "checks",
+        "--strict",
+        "--config-dir",
+        defs.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&want), "{err}");
+}
+
+#[test]
+fn malformed_yaml_still_names_file_line_and_field_and_exits_2() {
+    let bad = FLAG_CHECKS.replace("      - id: 1.2.2\n", "      - idd: 1.2.2\n");
     let defs = definitions(CONFIG, &[("master.yaml", &bad)]);
     let (code, out, err) = kubecis(&[
         "run",
@@ -480,19 +541,9 @@ fn a_malformed_definition_names_file_line_and_field_and_exits_2() {
     assert_eq!(code, 2);
     assert!(out.is_empty(), "{out}");
     let file = defs.path().join("t/master.yaml");
-    let (place, message) = err.split_once(": ").unwrap();
-    assert_eq!(place, "kubecis");
-    let want_file = format!("{}:17:", file.display());
-    assert!(message.starts_with(&want_file), "{err}");
-    assert!(
-        message.contains(": groups[0].checks[1].tests.test_items[0].compare.op: unknown variant `hass`, expected one of eq,"),
-        "{err}"
-    );
-    assert_eq!(
-        message.matches("groups[0]").count(),
-        1,
-        "the field is named once: {err}"
-    );
+    assert!(err.contains(&format!("{}:", file.display())), "{err}");
+    assert!(err.contains("groups[0].checks[1]"), "{err}");
+    assert!(err.contains("missing field `id`"), "{err}");
 }
 
 #[test]

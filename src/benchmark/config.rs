@@ -1,33 +1,40 @@
 //! `cfg/config.yaml`: the components of each target (binary names, config-file candidates,
 //! kubecis's flag hints) and the Kubernetes-version → benchmark mapping.
+//!
+//! kube-bench reads this file through viper, and its definitions rely on what viper accepts:
+//! keys in any case (viper lowercases them), a scalar where a list of strings is expected
+//! (`confs: /path`), and a benchmark's own `config.yaml` that holds only comments (nothing to
+//! merge). [`normalize`], [`merge`] and the list fields below read the file the same way.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::jsonpath::JsonPath;
+
 /// One component (`apiserver`, `kubelet`, ...): how to find its process and files.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Component {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub bins: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub confs: Vec<String>,
     #[serde(default)]
     pub defaultconf: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub svc: Vec<String>,
     #[serde(default)]
     pub defaultsvc: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub kubeconfig: Vec<String>,
     #[serde(default)]
     pub defaultkubeconfig: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub cafile: Vec<String>,
     #[serde(default)]
     pub defaultcafile: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub datadirs: Vec<String>,
     #[serde(default)]
     pub defaultdatadir: Option<String>,
@@ -35,10 +42,10 @@ pub struct Component {
     #[serde(default)]
     pub optional: bool,
     /// Boolean flags: never take the next token as their value.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub bool_flags: Vec<String>,
     /// Flags whose repeated occurrences accumulate into one comma list.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_list")]
     pub list_flags: Vec<String>,
     /// Variable kind → flag of the running process that names it (kubelet `conf: --config`).
     #[serde(default)]
@@ -50,7 +57,7 @@ pub struct Component {
     /// Variable kind → JSONPath into the component's config file (`cafile:
     /// '{.authentication.x509.clientCAFile}'`).
     #[serde(default)]
-    pub from_config: BTreeMap<String, String>,
+    pub from_config: BTreeMap<String, JsonPath>,
     /// The component may run in a container with its own filesystem (kube-proxy as a DaemonSet
     /// pod, its config a ConfigMap mounted only inside the pod). Absolute paths taken from its
     /// flags, its config file and `${flag:...}` defaults are then read where the process reads
@@ -104,10 +111,27 @@ impl Config {
             let key = key.clone();
             match key.as_str() {
                 "version_mapping" => {
-                    config.version_mapping = from_value(value).map_err(|m| (key.clone(), m))?
+                    // Any scalar is its text, as viper's GetStringMapString reads it.
+                    let entries: BTreeMap<String, Value> =
+                        from_value(value).map_err(|m| (key.clone(), m))?;
+                    for (version, bench) in entries {
+                        let bench = match bench {
+                            Value::String(s) => s,
+                            Value::Number(_) | Value::Bool(_) => bench.to_string(),
+                            other => {
+                                return Err((
+                                    format!("{key}.{version}"),
+                                    format!("expected a benchmark name, found {other}"),
+                                ))
+                            }
+                        };
+                        config.version_mapping.insert(version, bench);
+                    }
                 }
                 "target_mapping" => {
-                    config.target_mapping = from_value(value).map_err(|m| (key.clone(), m))?
+                    let lists: BTreeMap<String, StringList> =
+                        from_value(value).map_err(|m| (key.clone(), m))?;
+                    config.target_mapping = lists.into_iter().map(|(k, v)| (k, v.0)).collect();
                 }
                 _ => {
                     let Some(section) = value.as_object() else {
@@ -121,7 +145,8 @@ impl Config {
                         let name = name.clone();
                         let field = format!("{key}.{name}");
                         if name == "components" {
-                            target.components = from_value(def).map_err(|m| (field, m))?;
+                            let StringList(components) = from_value(def).map_err(|m| (field, m))?;
+                            target.components = components;
                         } else if def.is_object() {
                             let component: Component = from_value(def).map_err(|m| (field, m))?;
                             target.defs.insert(name, component);
@@ -176,9 +201,13 @@ fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String
     })
 }
 
-/// Merges `overlay` into `base`: mappings key by key, anything else replaced.
+/// Merges `overlay` into `base` as viper's `MergeInConfig` does: mappings key by key, a
+/// scalar or list replaced, but a mapping is never replaced by something that is not one (a
+/// benchmark's `master:` left empty, or null, keeps the base's `master` section). An empty
+/// overlay (a `config.yaml` that holds only comments) changes nothing.
 pub fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
+        (_, Value::Null) => {}
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 match b.get_mut(&k) {
@@ -189,8 +218,89 @@ pub fn merge(base: &mut Value, overlay: Value) {
                 }
             }
         }
+        (Value::Object(_), _) => {}
         (b, o) => *b = o,
     }
+}
+
+/// Lowercases every mapping key, as viper does when it reads a config file: `Bins:` and
+/// `defaultConf:` mean `bins:` and `defaultconf:`.
+pub fn normalize(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                normalize(&mut v);
+                map.insert(k.to_lowercase(), v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize),
+        _ => {}
+    }
+}
+
+/// A list of strings, read as viper reads one: a sequence of scalars, or a single scalar (a
+/// string is split on whitespace, as `GetStringSlice` splits it: `confs: /path` is one path),
+/// or nothing (null).
+struct StringList(Vec<String>);
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> serde::de::Visitor<'de> for ListVisitor {
+            type Value = StringList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of strings or a single string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StringList, E> {
+                Ok(StringList(
+                    v.split_whitespace().map(str::to_string).collect(),
+                ))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<StringList, E> {
+                Ok(StringList(vec![v.to_string()]))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StringList, E> {
+                Ok(StringList(vec![v.to_string()]))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StringList, E> {
+                Ok(StringList(vec![v.to_string()]))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<StringList, E> {
+                Ok(StringList(vec![v.to_string()]))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<StringList, E> {
+                Ok(StringList(Vec::new()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<StringList, E> {
+                Ok(StringList(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StringList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    match item {
+                        Value::String(s) => out.push(s),
+                        Value::Null => {}
+                        Value::Bool(_) | Value::Number(_) => out.push(item.to_string()),
+                        other => {
+                            return Err(serde::de::Error::custom(format!(
+                                "expected a string in the list, found {other}"
+                            )))
+                        }
+                    }
+                }
+                Ok(StringList(out))
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+fn string_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    StringList::deserialize(deserializer).map(|l| l.0)
 }
 
 #[cfg(test)]
@@ -254,11 +364,64 @@ target_mapping:
         assert_eq!(api.confs.len(), 1);
     }
 
+    fn read(text: &str) -> Value {
+        let mut doc = crate::yaml::to_value("config.yaml", text).unwrap();
+        normalize(&mut doc);
+        doc
+    }
+
+    #[test]
+    fn a_scalar_is_a_list_as_viper_reads_it() {
+        let c = Config::from_yaml(&read(
+            "etcd:\n  components: etcd\n  etcd:\n    confs: /var/lib/rancher/k3s/server/db/etcd/config\n    bins: ~\n    bool_flags: [--a, 1]\ntarget_mapping:\n  k3s: master node\n",
+        ))
+        .unwrap();
+        assert_eq!(c.target("etcd").unwrap().components, ["etcd"]);
+        let etcd = c.component("etcd", "etcd").unwrap();
+        assert_eq!(etcd.confs, ["/var/lib/rancher/k3s/server/db/etcd/config"]);
+        assert!(etcd.bins.is_empty(), "null is an empty list");
+        assert_eq!(etcd.bool_flags, ["--a", "1"]);
+        // A string is split on whitespace, as viper's GetStringSlice splits it.
+        assert_eq!(c.target_mapping["k3s"], ["master", "node"]);
+        let c = Config::from_yaml(&read("version_mapping: {\"1.5\": 15}\n")).unwrap();
+        assert_eq!(c.benchmark_for_version("1.5"), Some("15"));
+        assert!(Config::from_yaml(&read("version_mapping: {\"1.5\": [a]}\n")).is_err());
+    }
+
+    #[test]
+    fn keys_are_read_in_any_case_as_viper_lowercases_them() {
+        let c = Config::from_yaml(&read(
+            "Node:\n  Components: [kubelet]\n  Kubelet:\n    Bins: [kubelet]\n    defaultConf: /etc/k.yaml\n",
+        ))
+        .unwrap();
+        let kubelet = c.component("node", "kubelet").unwrap();
+        assert_eq!(kubelet.bins, ["kubelet"]);
+        assert_eq!(kubelet.defaultconf.as_deref(), Some("/etc/k.yaml"));
+    }
+
+    #[test]
+    fn an_empty_overlay_or_a_non_mapping_over_a_mapping_changes_nothing() {
+        let mut base = read(CONFIG);
+        // A comment-only benchmark config.yaml is no document at all.
+        let empty = crate::yaml::to_value("c.yaml", "---\n## only comments\n").unwrap();
+        merge(&mut base, empty);
+        assert_eq!(base, read(CONFIG));
+        // viper keeps a section that the overlay gives as null or a scalar.
+        merge(
+            &mut base,
+            read("master:\nnode: 3\nversion_mapping: {\"1.30\": cis-1.30}\n"),
+        );
+        let c = Config::from_yaml(&base).unwrap();
+        assert!(c.component("master", "apiserver").is_some());
+        assert_eq!(c.target("node").unwrap().components, ["kubelet"]);
+        assert_eq!(c.benchmark_for_version("1.30"), Some("cis-1.30"));
+    }
+
     #[test]
     fn a_wrong_type_names_the_field() {
         let doc = crate::yaml::to_value(
             "config.yaml",
-            "node:\n  components: [kubelet]\n  kubelet:\n    bins: 3\n",
+            "node:\n  components: [kubelet]\n  kubelet:\n    bins: {a: b}\n",
         )
         .unwrap();
         let (field, msg) = Config::from_yaml(&doc).unwrap_err();

@@ -1,74 +1,82 @@
-//! The check-definition schema as serde shapes: kube-bench's controls files, field for field,
-//! plus kubecis's native audits. Values that must be one of a fixed set (compare operators,
-//! `bin_op`, check types, audit kinds) are enums, so a typo is a load error that names its line,
-//! never a surprise at run time.
+//! The check-definition schema as kubecis uses it, after loading: kube-bench's controls files,
+//! field for field, plus kubecis's native audits. Everything here is already valid — operators
+//! are enums, regexes are compiled, JSONPaths parsed, numbers read ([`super::raw`] holds the
+//! shapes as written, [`super::load`] turns one into the other) — so nothing is parsed again
+//! while checks run. What makes one check unusable as written (an unknown operator, an invalid
+//! regex, a JSONPath that cannot be read, an audit that cannot run) is kept on that check as a
+//! [`Problem`]: the check is reported WARN with it, the rest of the benchmark runs.
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::jsonpath::JsonPath;
+
 /// One controls file (`master.yaml`, `node.yaml`, ...).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Controls {
-    #[serde(default, deserialize_with = "scalar")]
     pub version: String,
-    #[serde(default, deserialize_with = "scalar")]
     pub id: String,
-    #[serde(default, deserialize_with = "scalar")]
     pub text: String,
     /// The target this file describes (`master`, `node`, ...).
-    #[serde(rename = "type", default, deserialize_with = "scalar")]
     pub target: String,
-    #[serde(default)]
     pub groups: Vec<Group>,
 }
 
 /// A group of checks: one CIS subsection.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Group {
-    #[serde(deserialize_with = "scalar")]
     pub id: String,
-    #[serde(default, deserialize_with = "scalar")]
     pub text: String,
-    #[serde(rename = "type", default)]
     pub kind: CheckType,
-    #[serde(default)]
     pub checks: Vec<Check>,
 }
 
 /// One recommendation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Check {
-    #[serde(deserialize_with = "scalar")]
     pub id: String,
-    #[serde(default, deserialize_with = "scalar")]
     pub text: String,
-    #[serde(rename = "type", default)]
     pub kind: CheckType,
-    #[serde(default)]
     pub audit: Option<Audit>,
-    #[serde(default)]
     pub audit_config: Option<Audit>,
-    #[serde(default)]
     pub audit_env: Option<Audit>,
-    #[serde(default)]
     pub tests: Option<Tests>,
-    #[serde(default)]
     pub use_multiple_values: bool,
-    #[serde(default, deserialize_with = "scalar")]
     pub remediation: String,
-    #[serde(default)]
     pub scored: bool,
+    /// Why the definition cannot be used as written; empty when it can. A check with problems
+    /// is never judged: it is WARN with them as the reason (`--strict`: a load error).
+    pub problems: Vec<Problem>,
+}
+
+/// What is wrong with a definition, and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based; 0 when unknown.
+    pub line: usize,
+    pub column: usize,
+    /// The field path, e.g. `groups[0].checks[3].tests.test_items[0].compare.op`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        write!(f, ": {}: {}", self.field, self.message)
+    }
 }
 
 /// `type` of a check or group.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CheckType {
     /// Run the audit and judge it.
     #[default]
-    #[serde(alias = "")]
     Automated,
     /// Needs a person: WARN, the audit is not run.
     Manual,
@@ -77,6 +85,17 @@ pub enum CheckType {
 }
 
 impl CheckType {
+    /// Reads a `type` as written: empty (or `automated`), `manual` or `skip`, as kube-bench
+    /// spells them.
+    pub fn parse(text: &str) -> Option<CheckType> {
+        match text {
+            "" | "automated" => Some(CheckType::Automated),
+            "manual" => Some(CheckType::Manual),
+            "skip" => Some(CheckType::Skip),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CheckType::Automated => "",
@@ -145,7 +164,7 @@ impl fmt::Display for Audit {
 /// The mapping form of a native audit, before it is checked to name exactly one kind.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NativeAuditFields {
+pub(super) struct NativeAuditFields {
     #[serde(default)]
     process: Option<String>,
     #[serde(default)]
@@ -161,7 +180,7 @@ struct NativeAuditFields {
 }
 
 impl NativeAuditFields {
-    fn validate<E: de::Error>(self) -> Result<NativeAudit, E> {
+    pub(super) fn validate(self) -> Result<NativeAudit, String> {
         let kinds = [
             self.process.is_some(),
             self.file.is_some(),
@@ -169,14 +188,12 @@ impl NativeAuditFields {
             self.policy.is_some(),
         ];
         match kinds.iter().filter(|k| **k).count() {
-            0 => return Err(E::custom("a native audit needs one of `process`, `file`, `config`, `policy`")),
+            0 => return Err("a native audit needs one of `process`, `file`, `config`, `policy`".into()),
             1 => {}
-            _ => return Err(E::custom("a native audit names exactly one of `process`, `file`, `config`, `policy`; use `audit_config` for a second source")),
+            _ => return Err("a native audit names exactly one of `process`, `file`, `config`, `policy`; use `audit_config` for a second source".into()),
         }
         if self.file.is_none() && (self.recursive.is_some() || self.on_missing.is_some()) {
-            return Err(E::custom(
-                "`recursive` and `on_missing` belong to a `file` audit",
-            ));
+            return Err("`recursive` and `on_missing` belong to a `file` audit".into());
         }
         Ok(if let Some(component) = self.process {
             NativeAudit::Process { component }
@@ -196,76 +213,102 @@ impl NativeAuditFields {
     }
 }
 
-impl<'de> Deserialize<'de> for Audit {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AuditVisitor;
-        impl<'de> Visitor<'de> for AuditVisitor {
-            type Value = Audit;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a shell command string or a native audit mapping")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audit, E> {
-                Ok(Audit::Shell(v.to_string()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Audit, A::Error> {
-                let fields =
-                    NativeAuditFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                fields.validate().map(Audit::Native)
-            }
-        }
-        deserializer.deserialize_any(AuditVisitor)
-    }
-}
-
 /// The tests of a check.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Tests {
-    #[serde(default)]
     pub bin_op: BinOp,
-    #[serde(default)]
     pub test_items: Vec<TestItem>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BinOp {
     #[default]
-    #[serde(alias = "")]
     And,
     Or,
 }
 
+impl BinOp {
+    /// Reads `bin_op` as written: `and` (or empty) or `or`.
+    pub fn parse(text: &str) -> Option<BinOp> {
+        match text {
+            "" | "and" => Some(BinOp::And),
+            "or" => Some(BinOp::Or),
+            _ => None,
+        }
+    }
+}
+
 /// One condition on the evidence.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TestItem {
-    #[serde(default, deserialize_with = "scalar")]
     pub flag: String,
-    #[serde(default, deserialize_with = "scalar")]
-    pub path: String,
-    #[serde(default, deserialize_with = "scalar")]
+    pub path: Option<JsonPath>,
     pub env: String,
     /// true (the default, as in kube-bench): the value must be present (and match `compare`);
     /// false: it must be absent.
-    #[serde(default = "yes")]
     pub set: bool,
-    #[serde(default)]
     pub compare: Option<Compare>,
 }
 
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Deserialize)]
+/// A compare operator and its value, read once: a number for `gt`..`lte`, an octal mode for
+/// `bitmask`, a compiled regex for `regex`, the allowed elements for `valid_elements`.
+#[derive(Debug, Clone)]
 pub struct Compare {
     pub op: Op,
-    #[serde(default, deserialize_with = "scalar")]
+    /// The value as written, for messages.
     pub value: String,
+    pub expected: Expected,
+}
+
+/// What a compare value means for its operator.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    Text(String),
+    Number(i64),
+    /// An octal mode: the permission bits allowed.
+    Mode(u32),
+    Regex(regex::Regex),
+    Elements(Vec<String>),
+}
+
+impl Compare {
+    /// Reads a compare value for `op` as written; the error says why it cannot be used.
+    pub fn new(op: Op, value: &str) -> Result<Compare, String> {
+        let expected = match op {
+            Op::Eq | Op::Noteq | Op::Has | Op::Nothave => Expected::Text(value.to_string()),
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+                Expected::Number(value.trim().parse().map_err(|_| {
+                    format!("`{}` needs an integer value, not `{value}`", op.as_str())
+                })?)
+            }
+            Op::Bitmask => Expected::Mode(u32::from_str_radix(value.trim(), 8).map_err(|_| {
+                format!("`bitmask` needs an octal mode such as 600, not `{value}`")
+            })?),
+            Op::Regex => Expected::Regex(
+                regex::RegexBuilder::new(value)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| format!("invalid regex `{value}`: {e}"))?,
+            ),
+            Op::ValidElements => Expected::Elements(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+        };
+        Ok(Compare {
+            op,
+            value: value.to_string(),
+            expected,
+        })
+    }
 }
 
 /// Every compare operator. Each is one function in `crate::verdict::compare`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Eq,
     Noteq,
@@ -281,6 +324,25 @@ pub enum Op {
 }
 
 impl Op {
+    pub const ALL: [Op; 11] = [
+        Op::Eq,
+        Op::Noteq,
+        Op::Gt,
+        Op::Gte,
+        Op::Lt,
+        Op::Lte,
+        Op::Has,
+        Op::Nothave,
+        Op::Regex,
+        Op::ValidElements,
+        Op::Bitmask,
+    ];
+
+    /// Reads an operator as kube-bench spells it.
+    pub fn parse(text: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Eq => "eq",
@@ -296,11 +358,4 @@ impl Op {
             Op::Bitmask => "bitmask",
         }
     }
-}
-
-/// Reads any YAML scalar (string, number, boolean, null) as its text, the way kube-bench's Go
-/// structs do: `id: 1.10` stays "1.10" (not the float 1.1), `value: false` is "false".
-pub(crate) fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    Ok(if text == "~" { String::new() } else { text })
 }

@@ -235,9 +235,12 @@ fn run_shell(command: &str) -> Fact<String> {
             message: "audit needs a shell: /bin/sh not found".into(),
         });
     }
+    // The script is not on the shell's command line (kube-bench feeds it on standard input):
+    // `ps -ef | grep kubelet | grep -- --cni-conf-dir` must not find the audit's own shell.
     let out = std::process::Command::new(sh)
         .arg("-c")
-        .arg(command)
+        .arg("eval \"$KUBECIS_AUDIT\"")
+        .env("KUBECIS_AUDIT", command)
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| FactError::other("/bin/sh", &e.to_string()))?;
@@ -292,5 +295,14 @@ mod tests {
             facts.shell("echo permissions=600").unwrap(),
             "permissions=600\n"
         );
+    }
+
+    #[test]
+    fn a_shell_audit_does_not_see_itself_in_ps() {
+        let facts = Facts::live(Path::new("/"), Path::new("/proc"));
+        let own = facts
+            .shell("for v in 1; do tr '\\0' ' ' < /proc/$$/cmdline; done")
+            .unwrap();
+        assert!(!own.contains("cmdline"), "{own}");
     }
 }

@@ -4,9 +4,9 @@
 //! with the reason — never PASS.
 
 pub mod compare;
-pub mod jsonpath;
 
 use crate::audit::{DocumentEvidence, Evidence, FileEvidence, Missing, ProcessEvidence};
+use crate::benchmark::jsonpath::JsonPath;
 use crate::benchmark::model::{BinOp, Check, TestItem};
 use crate::facts::flags::{find_in_text, FlagRules};
 use crate::report::model::Status;
@@ -62,6 +62,10 @@ pub fn judge(check: &Check, sources: &Sources, rules: FlagRules) -> Judgement {
         source: String::new(),
         findings: Vec::new(),
     };
+    if !check.problems.is_empty() {
+        j.reason = problems_reason(check);
+        return j;
+    }
     let primary = match sources.audit.or(sources.config).or(sources.env) {
         None => {
             j.reason = "the check has no audit".into();
@@ -118,6 +122,12 @@ pub fn judge(check: &Check, sources: &Sources, rules: FlagRules) -> Judgement {
     j
 }
 
+/// Why an unusable definition is not judged: its problems, each with file, line and field.
+pub fn problems_reason(check: &Check) -> String {
+    let problems: Vec<String> = check.problems.iter().map(|p| p.to_string()).collect();
+    format!("unusable definition: {}", problems.join("; "))
+}
+
 /// An unscored check that fails is a WARN, as in kube-bench.
 fn downgrade(status: Status, scored: bool) -> Status {
     if status == Status::Fail && !scored {
@@ -149,13 +159,9 @@ fn item_outcome(item: &TestItem, found: &Found) -> Outcome {
     match found {
         Found::Unknown(r) => Outcome::Unknown(r.clone()),
         Found::Absent => pass_if(!item.set),
-        Found::Value(v) => pass_if(
-            item.set
-                && item
-                    .compare
-                    .as_ref()
-                    .is_none_or(|c| compare::compare(c.op, v, &c.value)),
-        ),
+        Found::Value(v) => {
+            pass_if(item.set && item.compare.as_ref().is_none_or(|c| compare::compare(c, v)))
+        }
     }
 }
 
@@ -179,15 +185,17 @@ fn eval_item(
     let mut observed = Vec::new();
     let mut source = String::new();
     let mut found = Found::Absent;
-    let attempts: [(&str, Option<&Gathered>, Kind); 3] = [
-        (&item.flag, None, Kind::Flag),
-        (&item.path, sources.config, Kind::Path),
-        (&item.env, sources.env, Kind::Env),
-    ];
+    let mut attempts: Vec<(&str, Option<&Gathered>, Lookup)> = Vec::with_capacity(3);
+    if !item.flag.is_empty() {
+        attempts.push((&item.flag, None, Lookup::Flag));
+    }
+    if let Some(path) = &item.path {
+        attempts.push((path.text(), sources.config, Lookup::Path(path)));
+    }
+    if !item.env.is_empty() {
+        attempts.push((&item.env, sources.env, Lookup::Env));
+    }
     for (name, specific, kind) in attempts {
-        if name.is_empty() {
-            continue;
-        }
         let evidence = match specific {
             Some(Err(missing)) => {
                 found = Found::Unknown(missing.reason.clone());
@@ -201,7 +209,7 @@ fn eval_item(
         // A value inside a config file says which file: a JSONPath alone does not tell an
         // operator where to look.
         let place = match (evidence, kind) {
-            (Evidence::Document(d), Kind::Path) => format!(" in {}", d.path),
+            (Evidence::Document(d), Lookup::Path(_)) => format!(" in {}", d.path),
             _ => String::new(),
         };
         match &f {
@@ -224,44 +232,39 @@ fn eval_item(
     }
 }
 
+/// What a test item looks up, and how.
 #[derive(Clone, Copy)]
-enum Kind {
+enum Lookup<'a> {
     Flag,
-    Path,
+    Path(&'a JsonPath),
     Env,
 }
 
-fn lookup(evidence: &Evidence, name: &str, kind: Kind, rules: FlagRules) -> Found {
+fn lookup(evidence: &Evidence, name: &str, kind: Lookup, rules: FlagRules) -> Found {
     let opt = |v: Option<String>| v.map_or(Found::Absent, Found::Value);
     match (evidence, kind) {
-        (Evidence::Text(t), Kind::Flag) => opt(find_in_text(t, name, rules)),
-        (Evidence::Text(t), Kind::Env) => opt(env_value(t.split_whitespace(), name)),
-        (Evidence::Text(t), Kind::Path) => match crate::audit::parse_document("audit output", t) {
-            Ok(doc) => path_value(&doc, name),
-            Err(e) => Found::Unknown(e),
-        },
-        (Evidence::Process(p), Kind::Flag) => opt(p.flags.get(name).map(str::to_string)),
-        (Evidence::Process(p), Kind::Env) => match &p.env {
+        (Evidence::Text(t), Lookup::Flag) => opt(find_in_text(t, name, rules)),
+        (Evidence::Text(t), Lookup::Env) => opt(env_value(t.split_whitespace(), name)),
+        (Evidence::Text(t), Lookup::Path(path)) => {
+            match crate::audit::parse_document("audit output", t) {
+                Ok(doc) => opt(path.find(&doc)),
+                Err(e) => Found::Unknown(e),
+            }
+        }
+        (Evidence::Process(p), Lookup::Flag) => opt(p.flags.get(name).map(str::to_string)),
+        (Evidence::Process(p), Lookup::Env) => match &p.env {
             Some(env) => opt(env_value(env.iter().map(String::as_str), name)),
             None => Found::Unknown(format!(
                 "environment of {} (pid {}) unreadable",
                 p.binary, p.pid
             )),
         },
-        (Evidence::Document(d), Kind::Path) => match &d.value {
-            Ok(doc) => path_value(doc, name),
+        (Evidence::Document(d), Lookup::Path(path)) => match &d.value {
+            Ok(doc) => opt(path.find(doc)),
             Err(e) => Found::Unknown(e.clone()),
         },
-        (Evidence::Document(d), Kind::Flag) => opt(find_in_text(&d.text, name, rules)),
+        (Evidence::Document(d), Lookup::Flag) => opt(find_in_text(&d.text, name, rules)),
         _ => Found::Absent,
-    }
-}
-
-fn path_value(doc: &serde_json::Value, path: &str) -> Found {
-    match jsonpath::lookup(doc, path) {
-        Ok(values) if values.is_empty() || values.iter().all(|v| v.is_null()) => Found::Absent,
-        Ok(values) => Found::Value(jsonpath::value_text(&values)),
-        Err(e) => Found::Unknown(e),
     }
 }
 
@@ -269,10 +272,10 @@ fn env_value<'a>(mut entries: impl Iterator<Item = &'a str>, name: &str) -> Opti
     entries.find_map(|e| e.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
 }
 
-fn source_label(evidence: &Evidence, kind: Kind) -> String {
+fn source_label(evidence: &Evidence, kind: Lookup) -> String {
     match evidence {
         Evidence::Process(ProcessEvidence { binary, pid, .. }) => match kind {
-            Kind::Env => format!("environment of {binary} (pid {pid})"),
+            Lookup::Env => format!("environment of {binary} (pid {pid})"),
             _ => format!("command line of {binary} (pid {pid})"),
         },
         Evidence::Document(DocumentEvidence { path, .. }) => format!("config file {path}"),
@@ -388,10 +391,10 @@ pub fn expected(check: &Check) -> String {
         .test_items
         .iter()
         .map(|item| {
-            let name = [&item.flag, &item.path, &item.env]
+            let path = item.path.as_ref().map_or("", |p| p.text());
+            let name = [item.flag.as_str(), path, item.env.as_str()]
                 .into_iter()
                 .filter(|n| !n.is_empty())
-                .map(String::as_str)
                 .collect::<Vec<_>>()
                 .join(" | ");
             match (&item.compare, item.set) {
@@ -414,8 +417,18 @@ mod tests {
     use crate::audit::DocumentEvidence;
     use crate::benchmark::model::Check;
 
+    /// One check, written as a mapping, loaded the way definitions load.
     fn check(yaml: &str) -> Check {
-        crate::yaml::from_str("check.yaml", yaml).unwrap()
+        let body: String = yaml
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{}{l}\n", if i == 0 { "      - " } else { "        " }))
+            .collect();
+        let text = format!("groups:\n  - id: g\n    checks:\n{body}");
+        let config = crate::benchmark::config::Config::default();
+        let controls =
+            crate::benchmark::load::parse_controls("check.yaml", &text, &config).unwrap();
+        controls.groups[0].checks[0].clone()
     }
 
     fn process(flags: &[&str]) -> Gathered {
@@ -535,6 +548,37 @@ mod tests {
         let j = run(&c, &lines, None);
         assert_eq!(j.status, Status::Fail);
         assert_eq!(j.findings, ["permissions=644"]);
+    }
+
+    #[test]
+    fn an_unusable_definition_is_a_warn_with_its_problem_never_not_set() {
+        // `set: false` would pass on "not set"; a path that cannot be read is no evidence.
+        for path in ["''", "'.x'", "'{.a]}'", "'{.a[-1]}'"] {
+            let c = check(&format!(
+                "id: x\nscored: true\ntests:\n  test_items:\n    - {{path: {path}, set: false}}\n"
+            ));
+            let doc = document("a: [1]");
+            let j = run(&c, &doc, None);
+            assert_eq!(j.status, Status::Warn, "{path}");
+            assert!(
+                j.reason.starts_with("unusable definition: check.yaml:"),
+                "{path}: {}",
+                j.reason
+            );
+            assert!(
+                j.reason.contains("test_items[0].path: unusable JSONPath"),
+                "{}",
+                j.reason
+            );
+        }
+        let c = check("id: x\nscored: true\ntests:\n  test_items:\n    - {flag: --a, compare: {op: regex, value: '(x'}}\n");
+        let j = run(&c, &process(&["--a=y"]), None);
+        assert_eq!(j.status, Status::Warn);
+        assert!(
+            j.reason.contains("compare.value: invalid regex `(x`"),
+            "{}",
+            j.reason
+        );
     }
 
     #[test]

@@ -205,9 +205,9 @@ fn documents_empty_and_multiple() {
 
 #[derive(Debug, serde::Deserialize)]
 struct Typed {
-    #[serde(deserialize_with = "crate::benchmark::model::scalar")]
+    #[serde(deserialize_with = "crate::benchmark::raw::scalar")]
     id: String,
-    #[serde(default, deserialize_with = "crate::benchmark::model::scalar")]
+    #[serde(default, deserialize_with = "crate::benchmark::raw::scalar")]
     value: String,
     #[serde(default)]
     scored: bool,
