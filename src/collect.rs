@@ -140,35 +140,38 @@ pub fn write(snapshot: &Snapshot, out: &Output) -> Result<(), SnapshotFileError>
 /// Reads a snapshot file, refusing other formats and naming the line of a JSON error.
 pub fn read(path: &Path) -> Result<Snapshot, SnapshotFileError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SnapshotFileError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let text = crate::yaml::read_file(path, crate::yaml::Limits::SNAPSHOT.max_bytes).map_err(
+        |source| SnapshotFileError::Io {
+            path: name.clone(),
+            source,
+        },
+    )?;
     parse(&name, &text)
 }
 
 /// [`read`] for text already in memory; `name` is used in errors.
 pub fn parse(name: &str, text: &str) -> Result<Snapshot, SnapshotFileError> {
-    let parse_err = |e: serde_json::Error| SnapshotFileError::Parse {
-        path: name.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    let parse_err = |e: crate::yaml::Error| SnapshotFileError::Parse {
+        path: e.file,
+        line: e.line,
+        column: e.column,
+        message: e.message,
     };
+    let limits = &crate::yaml::Limits::SNAPSHOT;
     // The format is checked before the shape, so a future format gets the clear message
     // rather than whatever field of it this version does not know.
     #[derive(serde::Deserialize)]
     struct Head {
         format: String,
     }
-    let head: Head = serde_json::from_str(text).map_err(parse_err)?;
+    let head: Head = crate::yaml::from_json(name, text, limits).map_err(parse_err)?;
     if head.format != SNAPSHOT_FORMAT {
         return Err(SnapshotFileError::Format {
             path: name.to_string(),
             found: head.format,
         });
     }
-    serde_json::from_str(text).map_err(parse_err)
+    crate::yaml::from_json(name, text, limits).map_err(parse_err)
 }
 
 /// Replaces secrets that no check compares, in place; returns how many values were replaced.
@@ -324,10 +327,10 @@ users:
         assert!(text.contains("            - name: key1\n"));
         assert!(text.contains("client-certificate-data: LS0tLS1CRUdJTi...\n"));
         // Still YAML, with the same shape.
-        let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let v = crate::yaml::to_value("encryption.yaml", &text).unwrap();
         assert_eq!(
             v["resources"][0]["providers"][0]["aescbc"]["keys"][0]["secret"],
-            serde_yaml::Value::from(REDACTED)
+            REDACTED
         );
     }
 

@@ -16,3 +16,4 @@ pub mod report;
 pub mod runner;
 pub mod secrets;
 pub mod verdict;
+pub mod yaml;

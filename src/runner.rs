@@ -554,7 +554,7 @@ impl Variables<'_> {
                 )))
             }
         };
-        let Ok(doc) = audit::parse_document(&text) else {
+        let Ok(doc) = audit::parse_document(&conf, &text) else {
             return Ok(None);
         };
         let Ok(values) = jsonpath::lookup(&doc, path) else {
@@ -686,7 +686,7 @@ node:
             self
         }
         fn vars<R>(&self, run: impl FnOnce(&Variables) -> R) -> R {
-            let doc: serde_yaml::Value = serde_yaml::from_str(CONFIG).unwrap();
+            let doc = crate::yaml::to_value("config.yaml", CONFIG).unwrap();
             let config = Config::from_yaml(&doc).unwrap();
             let facts = Facts::live(self.root.path(), self.proc_dir.path());
             let vars = Variables {

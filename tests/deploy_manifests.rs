@@ -11,7 +11,7 @@ use std::process::Command;
 
 use clap::Parser;
 use common::fixture::FixtureNode;
-use serde_yaml::Value;
+use serde_json::Value;
 
 const JOBS: [&str; 3] = ["job.yaml", "job-master.yaml", "job-node.yaml"];
 
@@ -22,7 +22,7 @@ const ADDED_CAPS: [&str; 1] = ["DAC_READ_SEARCH"];
 fn job_args(file: &str) -> Vec<String> {
     let job = load(file);
     let containers = at(file, &job, &["spec", "template", "spec", "containers"])
-        .as_sequence()
+        .as_array()
         .unwrap();
     assert_eq!(containers.len(), 1, "{file}: one container");
     strings(file, at(file, &containers[0], &["args"]))
@@ -36,7 +36,7 @@ fn load(name: &str) -> Value {
     let path = deploy_dir().join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+    kubecis::yaml::to_value(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Walks a path of mapping keys, naming the file and the missing key on failure.
@@ -51,7 +51,7 @@ fn at<'a>(file: &str, v: &'a Value, keys: &[&str]) -> &'a Value {
 }
 
 fn strings(file: &str, v: &Value) -> Vec<String> {
-    v.as_sequence()
+    v.as_array()
         .unwrap_or_else(|| panic!("{file}: expected a list, got {v:?}"))
         .iter()
         .map(|s| {
@@ -114,7 +114,7 @@ fn every_job_sees_the_host_read_only_where_root_points() {
         );
 
         // Volumes: every one is a hostPath, and the host root is among them.
-        let volumes = at(file, pod, &["volumes"]).as_sequence().expect("volumes");
+        let volumes = at(file, pod, &["volumes"]).as_array().expect("volumes");
         let host_path_of = |name: &str| -> Option<String> {
             volumes
                 .iter()
@@ -126,7 +126,7 @@ fn every_job_sees_the_host_read_only_where_root_points() {
         };
 
         let containers = at(file, pod, &["containers"])
-            .as_sequence()
+            .as_array()
             .expect("containers");
         assert!(!containers.is_empty(), "{file}: no container");
         for c in containers {
@@ -138,9 +138,7 @@ fn every_job_sees_the_host_read_only_where_root_points() {
             // --root names a mount of the host's / and that mount is read-only.
             let root = flag_value(&args, "--root")
                 .unwrap_or_else(|| panic!("{ctx}: no --root in {args:?}"));
-            let mounts = at(&ctx, c, &["volumeMounts"])
-                .as_sequence()
-                .expect("mounts");
+            let mounts = at(&ctx, c, &["volumeMounts"]).as_array().expect("mounts");
             assert!(!mounts.is_empty(), "{ctx}: no volumeMounts");
             let mut root_mounted = false;
             for m in mounts {
@@ -221,12 +219,12 @@ fn master_and_node_jobs_land_on_their_kind_of_node() {
                 "nodeSelectorTerms",
             ],
         );
-        t.as_sequence()
+        t.as_array()
             .unwrap()
             .iter()
             .map(|term| {
                 at(file, term, &["matchExpressions"])
-                    .as_sequence()
+                    .as_array()
                     .unwrap()
                     .iter()
                     .map(|e| {
@@ -253,7 +251,7 @@ fn master_and_node_jobs_land_on_their_kind_of_node() {
         &master,
         &["spec", "template", "spec", "tolerations"],
     )
-    .as_sequence()
+    .as_array()
     .unwrap()
     .iter()
     .map(|t| t.get("key").and_then(Value::as_str).unwrap().to_string())
@@ -598,9 +596,7 @@ fn the_policies_job_uses_the_shipped_service_account_and_no_host_access() {
     // rbac.yaml: the ServiceAccount the Jobs name lives where the Jobs run, and the binding
     // points at it.
     let text = std::fs::read_to_string(deploy_dir().join("rbac.yaml")).unwrap();
-    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
-        .collect();
+    let docs = kubecis::yaml::documents("rbac.yaml", &text).unwrap();
     let sa = docs.iter().find(|d| d["kind"] == "ServiceAccount").unwrap();
     assert_eq!(sa["metadata"]["name"], "kubecis");
     assert_eq!(sa["metadata"]["namespace"], "kubecis");

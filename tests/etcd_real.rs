@@ -144,18 +144,18 @@ struct Launch {
 /// `runAsGroup` (container level over pod level).
 fn static_pod_launch(manifest: &Path) -> Launch {
     let text = fs::read_to_string(manifest).unwrap();
-    let pod: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let pod = kubecis::yaml::to_value(&manifest.display().to_string(), &text).unwrap();
     let spec = &pod["spec"];
     let container = &spec["containers"][0];
-    let strings = |v: &serde_yaml::Value| -> Vec<String> {
-        v.as_sequence()
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
             .map(|s| s.iter().map(|x| x.as_str().unwrap().to_string()).collect())
             .unwrap_or_default()
     };
     let mut argv = strings(&container["command"]);
     argv.extend(strings(&container["args"]));
     let env = container["env"]
-        .as_sequence()
+        .as_array()
         .map(|s| {
             s.iter()
                 .map(|e| {

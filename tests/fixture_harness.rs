@@ -341,9 +341,9 @@ fn every_fixture_node_materializes() {
             let Ok(text) = fs::read_to_string(&path) else {
                 continue; // an unreadable manifest is a fixture's point, not the harness's
             };
-            let pod: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let pod = kubecis::yaml::to_value(&path.display().to_string(), &text).unwrap();
             let command: Vec<String> =
-                serde_yaml::from_value(pod["spec"]["containers"][0]["command"].clone()).unwrap();
+                serde_json::from_value(pod["spec"]["containers"][0]["command"].clone()).unwrap();
             let running = node.processes().iter().find(|p| p.argv[0] == command[0]);
             let running = running.unwrap_or_else(|| panic!("{name}: {command:?} not running"));
             assert_eq!(running.argv, command, "{name}: {}", path.display());
@@ -370,9 +370,11 @@ fn fixtures_have_the_properties_they_claim() {
     assert_eq!(mode_of(&r.join("var/lib/etcd")), 0o755);
     assert!(!r.join("etc/kubernetes/scheduler.conf").exists());
     assert!(!r.join("var/lib/kube-proxy/kubeconfig.conf").exists());
-    let kubelet: serde_yaml::Value =
-        serde_yaml::from_str(&fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap())
-            .unwrap();
+    let kubelet = kubecis::yaml::to_value(
+        "config.yaml",
+        &fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(kubelet["readOnlyPort"].as_u64(), Some(10255));
     assert_eq!(
         kubelet["authentication"]["anonymous"]["enabled"].as_bool(),
@@ -423,9 +425,11 @@ fn fixtures_have_the_properties_they_claim() {
         &fs::read_to_string(r.join("etc/kubernetes/kubelet/kubelet-config.json")).unwrap(),
     )
     .unwrap();
-    let stale: serde_yaml::Value =
-        serde_yaml::from_str(&fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap())
-            .unwrap();
+    let stale = kubecis::yaml::to_value(
+        "config.yaml",
+        &fs::read_to_string(r.join("var/lib/kubelet/config.yaml")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(used["readOnlyPort"], 0);
     assert_eq!(stale["readOnlyPort"].as_u64(), Some(10255));
     let argv = &eks.processes()[0].argv;
@@ -435,5 +439,5 @@ fn fixtures_have_the_properties_they_claim() {
 
     let bad = FixtureNode::materialize("broken-kubelet-config");
     let text = fs::read_to_string(bad.root().join("var/lib/kubelet/config.yaml")).unwrap();
-    assert!(serde_yaml::from_str::<serde_yaml::Value>(&text).is_err());
+    assert!(kubecis::yaml::to_value("config.yaml", &text).is_err());
 }

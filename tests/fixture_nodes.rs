@@ -197,8 +197,8 @@ fn check_golden(name: &str, targets: &str) -> Option<BTreeMap<String, Outcome>> 
     }
     let text = fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (KUBECIS_BLESS=1 writes it)", path.display()));
-    let golden: Golden =
-        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let golden: Golden = kubecis::yaml::from_str(&path.display().to_string(), &text)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(golden.targets, targets, "{}: targets", path.display());
     let mut diffs = Vec::new();
     for (id, want) in &golden.checks {

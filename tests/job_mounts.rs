@@ -8,7 +8,7 @@ use std::path::Path;
 
 use kubecis::benchmark::load::{load_config, load_controls, DefinitionSource};
 use kubecis::benchmark::model::{Audit, NativeAudit};
-use serde_yaml::Value;
+use serde_json::Value;
 
 const JOBS: [&str; 3] = ["job.yaml", "job-master.yaml", "job-node.yaml"];
 
@@ -26,19 +26,20 @@ fn views() -> Vec<View> {
     let mut out = Vec::new();
     for file in JOBS {
         let job: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+            kubecis::yaml::to_value(file, &std::fs::read_to_string(dir.join(file)).unwrap())
+                .unwrap();
         let pod = &job["spec"]["template"]["spec"];
-        let volumes = pod["volumes"].as_sequence().unwrap();
-        for c in pod["containers"].as_sequence().unwrap() {
+        let volumes = pod["volumes"].as_array().unwrap();
+        for c in pod["containers"].as_array().unwrap() {
             let args: Vec<&str> = c["args"]
-                .as_sequence()
+                .as_array()
                 .unwrap()
                 .iter()
                 .map(|a| a.as_str().unwrap())
                 .collect();
             let i = args.iter().position(|a| *a == "--root").expect("--root");
             let mounts = c["volumeMounts"]
-                .as_sequence()
+                .as_array()
                 .unwrap()
                 .iter()
                 .filter_map(|m| {

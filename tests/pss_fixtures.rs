@@ -157,7 +157,7 @@ fn malformed_fixtures_are_errors_that_name_file_document_and_field() {
     let dir = fixture_dir().join("malformed");
     let err = Objects::load(&[dir.join("bad-yaml.yaml")]).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("bad-yaml.yaml (document 2)"), "{msg}");
+    assert!(msg.contains("bad-yaml.yaml:9:5 (document 2)"), "{msg}");
 
     let objects = Objects::load(&[dir.join("no-template.yaml")]).unwrap();
     let msg = workloads::workloads(&objects).unwrap_err().to_string();

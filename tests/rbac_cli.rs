@@ -119,5 +119,5 @@ fn unreadable_objects_exit_2_with_the_file_named() {
         bad.to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("bad.yaml (document 2)"), "{err}");
+    assert!(err.contains("bad.yaml:3:7 (document 2)"), "{err}");
 }

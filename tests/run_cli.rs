@@ -446,12 +446,8 @@ fn an_unparsable_or_missing_kubelet_config_never_passes() {
     assert_eq!(r["status"], "WARN");
     let reason = r["reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("/var/lib/kubelet/config.yaml: not valid YAML or JSON"),
-        "{reason}"
-    );
-    assert!(
-        reason.contains("line"),
-        "the parse error names its line: {reason}"
+        reason.starts_with("/var/lib/kubelet/config.yaml:3:13: not valid YAML"),
+        "the parse error names its line and column: {reason}"
     );
     // The flag is on the command line, so the broken file does not matter for this one.
     assert_eq!(result(&report, "4.2.4")["status"], "PASS");
@@ -489,7 +485,7 @@ fn a_malformed_definition_names_file_line_and_field_and_exits_2() {
     let want_file = format!("{}:17:", file.display());
     assert!(message.starts_with(&want_file), "{err}");
     assert!(
-        message.contains(": groups[0].checks[1].tests.test_items[0].compare.op: unknown variant `hass`, expected one of `eq`"),
+        message.contains(": groups[0].checks[1].tests.test_items[0].compare.op: unknown variant `hass`, expected one of eq,"),
         "{err}"
     );
     assert_eq!(

@@ -165,7 +165,7 @@ fn malformed_input_exits_2_naming_file_document_and_field() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
     assert!(
-        r.stderr.contains("bad-yaml.yaml (document 2)"),
+        r.stderr.contains("bad-yaml.yaml:9:5 (document 2)"),
         "{}",
         r.stderr
     );

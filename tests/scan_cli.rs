@@ -80,7 +80,7 @@ fn malformed_input_exits_2() {
         .arg(fixture("malformed/bad-yaml.yaml"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bad-yaml.yaml (document 2)"));
+        .stderr(predicate::str::contains("bad-yaml.yaml:9:5 (document 2)"));
     kubecis()
         .args(["scan", "--pss-version", "v2.0", "-"])
         .write_stdin("")

@@ -49,10 +49,10 @@ fn rules(i: usize) -> Value {
         let verbs: Vec<&str> = (0..3).map(|v| VERBS[(k + v * 2) % VERBS.len()]).collect();
         rules.push(json!({"apiGroups": [group], "resources": [resource], "verbs": verbs}));
     }
-    if i % 97 == 0 {
+    if i.is_multiple_of(97) {
         rules.push(json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list"]}));
     }
-    if i % 13 == 0 {
+    if i.is_multiple_of(13) {
         rules.push(json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": [format!("s-{i}")]}));
     }
     Value::Array(rules)
@@ -62,10 +62,10 @@ fn subjects(i: usize, namespace: &str) -> Value {
     let mut s = vec![
         json!({"kind": "ServiceAccount", "name": format!("sa-{}", i % 40), "namespace": namespace}),
     ];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         s.push(json!({"kind": "User", "name": format!("user-{}", i % 300)}));
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         s.push(json!({"kind": "Group", "name": format!("group-{}", i % 30)}));
     }
     Value::Array(s)
@@ -73,10 +73,10 @@ fn subjects(i: usize, namespace: &str) -> Value {
 
 fn pod_spec(i: usize) -> Value {
     let mut container = json!({"name": "app", "image": format!("registry.example.com/app:{i}")});
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         container["securityContext"] = json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}});
     }
-    if i % 11 == 0 {
+    if i.is_multiple_of(11) {
         container["env"] = json!([{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]);
     }
     json!({"serviceAccountName": format!("sa-{}", i % 40), "containers": [container]})
@@ -119,7 +119,7 @@ pub fn cluster() -> Objects {
     }
     // 2,000 roles: a quarter ClusterRoles, the rest Roles spread over the namespaces.
     for i in 0..ROLES {
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             add(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": format!("cr-{i}")}, "rules": rules(i)}),
             );
@@ -133,14 +133,14 @@ pub fn cluster() -> Objects {
     // namespace and to ClusterRoles).
     for i in 0..BINDINGS {
         let role = (i * 31) % ROLES;
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             let cr = role - role % 4;
             add(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": format!("crb-{i}")},
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": format!("cr-{cr}")},
                 "subjects": subjects(i, &ns(i))}),
             );
-        } else if role % 4 == 0 {
+        } else if role.is_multiple_of(4) {
             add(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": format!("rb-{i}"), "namespace": ns(i)},
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": format!("cr-{role}")},

@@ -237,7 +237,7 @@ fn files(
 
 fn document(path: &str, ctx: &AuditContext) -> Result<Evidence, Missing> {
     let text = ctx.facts.read(path).map_err(|e| Missing::warn(e.message))?;
-    let value = parse_document(&text).map_err(|e| format!("{path}: {e}"));
+    let value = parse_document(path, &text);
     Ok(Evidence::Document(DocumentEvidence {
         path: path.to_string(),
         text,
@@ -245,17 +245,18 @@ fn document(path: &str, ctx: &AuditContext) -> Result<Evidence, Missing> {
     }))
 }
 
-/// Parses a YAML or JSON document (JSON first when it looks like JSON: EKS ships JSON kubelet
-/// configs, and JSON escapes are not all valid YAML).
-pub fn parse_document(text: &str) -> Result<Value, String> {
+/// Parses a YAML or JSON document the way the component reads it (JSON first when it looks
+/// like JSON: EKS ships JSON kubelet configs). `file` names it in the error, which gives the
+/// line and column.
+pub fn parse_document(file: &str, text: &str) -> Result<Value, String> {
     if text.trim_start().starts_with('{') {
-        if let Ok(v) = serde_json::from_str(text) {
+        if let Ok(v) = crate::yaml::from_json(file, text, &crate::yaml::Limits::DEFAULT) {
             return Ok(v);
         }
     }
-    match serde_yaml::from_str::<Value>(text) {
-        Ok(Value::Null) => Err("empty document".into()),
+    match crate::yaml::to_value(file, text) {
+        Ok(Value::Null) => Err(format!("{file}: empty document")),
         Ok(v) => Ok(v),
-        Err(e) => Err(format!("not valid YAML or JSON: {e}")),
+        Err(e) => Err(e.to_string()),
     }
 }

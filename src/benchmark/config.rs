@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One component (`apiserver`, `kubelet`, ...): how to find its process and files.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,13 +95,13 @@ pub struct Config {
 
 impl Config {
     /// Builds the config from merged YAML; errors are `(field path, message)`.
-    pub fn from_yaml(doc: &serde_yaml::Value) -> Result<Config, (String, String)> {
+    pub fn from_yaml(doc: &Value) -> Result<Config, (String, String)> {
         let mut config = Config::default();
-        let Some(map) = doc.as_mapping() else {
+        let Some(map) = doc.as_object() else {
             return Err((String::new(), "expected a mapping at the top level".into()));
         };
         for (key, value) in map {
-            let key = key.as_str().unwrap_or_default().to_string();
+            let key = key.clone();
             match key.as_str() {
                 "version_mapping" => {
                     config.version_mapping = from_value(value).map_err(|m| (key.clone(), m))?
@@ -109,7 +110,7 @@ impl Config {
                     config.target_mapping = from_value(value).map_err(|m| (key.clone(), m))?
                 }
                 _ => {
-                    let Some(section) = value.as_mapping() else {
+                    let Some(section) = value.as_object() else {
                         continue;
                     };
                     if !section.contains_key("components") {
@@ -117,11 +118,11 @@ impl Config {
                     }
                     let mut target = TargetConfig::default();
                     for (name, def) in section {
-                        let name = name.as_str().unwrap_or_default().to_string();
+                        let name = name.clone();
                         let field = format!("{key}.{name}");
                         if name == "components" {
                             target.components = from_value(def).map_err(|m| (field, m))?;
-                        } else if def.is_mapping() {
+                        } else if def.is_object() {
                             let component: Component = from_value(def).map_err(|m| (field, m))?;
                             target.defs.insert(name, component);
                         }
@@ -164,7 +165,7 @@ impl Config {
     }
 }
 
-fn from_value<T: serde::de::DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {
+fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let path = e.path().to_string();
         if path == "." || path.is_empty() {
@@ -176,9 +177,9 @@ fn from_value<T: serde::de::DeserializeOwned>(value: &serde_yaml::Value) -> Resu
 }
 
 /// Merges `overlay` into `base`: mappings key by key, anything else replaced.
-pub fn merge(base: &mut serde_yaml::Value, overlay: serde_yaml::Value) {
+pub fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
-        (serde_yaml::Value::Mapping(b), serde_yaml::Value::Mapping(o)) => {
+        (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 match b.get_mut(&k) {
                     Some(existing) => merge(existing, v),
@@ -222,7 +223,7 @@ target_mapping:
 
     #[test]
     fn components_are_found_in_any_target() {
-        let doc: serde_yaml::Value = serde_yaml::from_str(CONFIG).unwrap();
+        let doc = crate::yaml::to_value("config.yaml", CONFIG).unwrap();
         let c = Config::from_yaml(&doc).unwrap();
         assert_eq!(c.target("etcd").unwrap().components, ["etcd"]);
         let etcd = c
@@ -240,9 +241,12 @@ target_mapping:
 
     #[test]
     fn merge_replaces_leaves_and_keeps_siblings() {
-        let mut base: serde_yaml::Value = serde_yaml::from_str(CONFIG).unwrap();
-        let overlay: serde_yaml::Value =
-            serde_yaml::from_str("master:\n  apiserver:\n    bins: [apiserver]\n").unwrap();
+        let mut base = crate::yaml::to_value("config.yaml", CONFIG).unwrap();
+        let overlay = crate::yaml::to_value(
+            "over.yaml",
+            "master:\n  apiserver:\n    bins: [apiserver]\n",
+        )
+        .unwrap();
         merge(&mut base, overlay);
         let c = Config::from_yaml(&base).unwrap();
         let api = c.component("master", "apiserver").unwrap();
@@ -252,9 +256,11 @@ target_mapping:
 
     #[test]
     fn a_wrong_type_names_the_field() {
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str("node:\n  components: [kubelet]\n  kubelet:\n    bins: 3\n")
-                .unwrap();
+        let doc = crate::yaml::to_value(
+            "config.yaml",
+            "node:\n  components: [kubelet]\n  kubelet:\n    bins: 3\n",
+        )
+        .unwrap();
         let (field, msg) = Config::from_yaml(&doc).unwrap_err();
         assert_eq!(field, "node.kubelet");
         assert!(msg.contains("bins"), "{msg}");

@@ -54,7 +54,7 @@ impl DefinitionSource {
     /// A file's text, `Ok(None)` when it does not exist.
     pub fn read(&self, rel: &str) -> Result<Option<String>, DefinitionError> {
         match self {
-            DefinitionSource::Dir(dir) => match std::fs::read_to_string(dir.join(rel)) {
+            DefinitionSource::Dir(dir) => match read_file(&dir.join(rel)) {
                 Ok(text) => Ok(Some(text)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(source) => Err(DefinitionError::Io {
@@ -133,7 +133,7 @@ pub fn load_config(
     let (name, text) = match config_file {
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|source| DefinitionError::Io {
+            let text = read_file(path).map_err(|source| DefinitionError::Io {
                 file: name.clone(),
                 source,
             })?;
@@ -161,31 +161,26 @@ pub fn load_config(
     })
 }
 
-fn parse_yaml(file: &str, text: &str) -> Result<serde_yaml::Value, DefinitionError> {
-    serde_yaml::from_str(text).map_err(|e| parse_error(file, "", &e))
+/// A definitions file's text, within the size every YAML text is held to.
+fn read_file(path: &Path) -> std::io::Result<String> {
+    crate::yaml::read_file(path, crate::yaml::Limits::DEFAULT.max_bytes)
 }
 
-fn parse_error(file: &str, field: &str, e: &serde_yaml::Error) -> DefinitionError {
-    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-    // serde_yaml appends " at line L column C"; the location is already in front.
-    let message = e.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message);
-    // serde_yaml may already start its message with the field path.
-    let message = message
-        .strip_prefix(field)
-        .and_then(|m| m.strip_prefix(": "))
-        .unwrap_or(message)
-        .to_string();
+fn parse_yaml(file: &str, text: &str) -> Result<serde_json::Value, DefinitionError> {
+    crate::yaml::to_value(file, text).map_err(parse_error)
+}
+
+fn parse_error(e: crate::yaml::Error) -> DefinitionError {
     DefinitionError::Parse {
-        file: file.to_string(),
-        line,
-        column,
-        field: if field.is_empty() {
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        field: if e.path.is_empty() {
             "(document)".into()
         } else {
-            field.to_string()
+            e.path
         },
-        message,
+        message: e.message,
     }
 }
 
@@ -196,11 +191,7 @@ pub fn parse_controls(
     text: &str,
     config: &Config,
 ) -> Result<Controls, DefinitionError> {
-    let de = serde_yaml::Deserializer::from_str(text);
-    let controls: Controls = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        parse_error(file, &field, e.inner())
-    })?;
+    let controls: Controls = crate::yaml::from_str(file, text).map_err(parse_error)?;
     for group in &controls.groups {
         for check in &group.checks {
             for audit in [&check.audit, &check.audit_config, &check.audit_env]
@@ -288,7 +279,8 @@ mod tests {
     use crate::benchmark::model::{BinOp, CheckType, OnMissing, Op};
 
     fn config() -> Config {
-        let doc = serde_yaml::from_str(
+        let doc = crate::yaml::to_value(
+            "config.yaml",
             "master:\n  components: [apiserver]\n  apiserver:\n    bins: [kube-apiserver]\n",
         )
         .unwrap();

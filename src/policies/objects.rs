@@ -71,8 +71,9 @@ pub enum ObjectsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{origin}: not a valid YAML/JSON document: {message}")]
-    Parse { origin: Origin, message: String },
+    /// Not YAML or JSON, or beyond the limits of `crate::yaml`; names file, line and column.
+    #[error("{0}")]
+    Parse(crate::yaml::Error),
     #[error("{origin}: not a Kubernetes object: {message}")]
     NotAnObject { origin: Origin, message: String },
 }
@@ -158,19 +159,16 @@ impl Objects {
         self.add_text(&path.display().to_string(), &text)
     }
 
-    /// Adds the objects of one file's text: YAML documents (JSON is YAML), with `List` kinds
-    /// (`kind: List`, `RoleList`, ...) flattened into their items.
+    /// Adds the objects of one file's text: YAML documents (JSON is YAML), read as Kubernetes
+    /// reads them (`crate::yaml`), with `List` kinds (`kind: List`, `RoleList`, ...) flattened
+    /// into their items.
     pub fn add_text(&mut self, file: &str, text: &str) -> Result<(), ObjectsError> {
-        use serde::Deserialize;
-        for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let docs = crate::yaml::documents(file, text).map_err(ObjectsError::Parse)?;
+        for (index, value) in docs.into_iter().enumerate() {
             let origin = Origin {
                 file: file.to_string(),
                 document: index,
             };
-            let value = Value::deserialize(doc).map_err(|e| ObjectsError::Parse {
-                origin: origin.clone(),
-                message: e.to_string(),
-            })?;
             self.add_value(value, origin)?;
         }
         Ok(())
@@ -308,13 +306,16 @@ mod tests {
     }
 
     #[test]
-    fn malformed_document_is_named_by_file_and_index() {
+    fn malformed_document_is_named_by_file_line_column_and_index() {
         let mut o = Objects::default();
         let err = o
             .add_text("bad.yaml", "kind: Pod\n---\nkind: [unclosed\n")
             .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("bad.yaml (document 2)"), "{msg}");
+        assert!(
+            msg.starts_with("bad.yaml:3:7 (document 2): not valid YAML"),
+            "{msg}"
+        );
         let err = o.add_text("s.yaml", "just a string\n").unwrap_err();
         assert!(err.to_string().contains("expected a mapping"), "{err}");
     }

@@ -307,14 +307,14 @@ mod tests {
     #[test]
     fn kinds_without_template_are_skipped_and_broken_templates_named() {
         let objects = load(
-            "kind: Service\nmetadata: {name: s}\n---\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec: {replicas: 1}\n",
+            "kind: Service\nmetadata: {name: s}\n---\nkind: Deployment\nmetadata: {name: d, namespace: ns}\nspec: {replicas: 1}\n",
         );
         assert!(pod_template(&objects.items[0]).unwrap().is_none());
         let e = pod_template(&objects.items[1]).unwrap_err();
         assert_eq!(e.field, "spec.template.spec");
         assert_eq!(
             e.to_string(),
-            "w.yaml (document 2): Deployment/n/d: spec.template.spec: missing: the object has no pod spec"
+            "w.yaml (document 2): Deployment/ns/d: spec.template.spec: missing: the object has no pod spec"
         );
         let objects = load("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, securityContext: [1]}]}\n");
         let e = pod_template(&objects.items[0]).unwrap_err();
@@ -341,13 +341,13 @@ mod tests {
     #[test]
     fn owned_pods_are_reported_through_their_controller() {
         let objects = load(
-            "kind: ReplicaSet\nmetadata: {name: rs, namespace: n}\nspec: {template: {spec: {containers: [{name: c}]}}}\n---\nkind: Pod\nmetadata: {name: rs-abc, namespace: n, ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]}\nspec: {containers: [{name: c}]}\n---\nkind: Pod\nmetadata: {name: orphan, namespace: n, ownerReferences: [{kind: ReplicaSet, name: gone, controller: true}]}\nspec: {containers: [{name: c}]}\n",
+            "kind: ReplicaSet\nmetadata: {name: rs, namespace: ns}\nspec: {template: {spec: {containers: [{name: c}]}}}\n---\nkind: Pod\nmetadata: {name: rs-abc, namespace: ns, ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]}\nspec: {containers: [{name: c}]}\n---\nkind: Pod\nmetadata: {name: orphan, namespace: ns, ownerReferences: [{kind: ReplicaSet, name: gone, controller: true}]}\nspec: {containers: [{name: c}]}\n",
         );
         let names: Vec<String> = workloads(&objects)
             .unwrap()
             .iter()
             .map(|w| w.object.display_name())
             .collect();
-        assert_eq!(names, ["ReplicaSet/n/rs", "Pod/n/orphan"]);
+        assert_eq!(names, ["ReplicaSet/ns/rs", "Pod/ns/orphan"]);
     }
 }

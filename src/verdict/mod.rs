@@ -236,9 +236,9 @@ fn lookup(evidence: &Evidence, name: &str, kind: Kind, rules: FlagRules) -> Foun
     match (evidence, kind) {
         (Evidence::Text(t), Kind::Flag) => opt(find_in_text(t, name, rules)),
         (Evidence::Text(t), Kind::Env) => opt(env_value(t.split_whitespace(), name)),
-        (Evidence::Text(t), Kind::Path) => match crate::audit::parse_document(t) {
+        (Evidence::Text(t), Kind::Path) => match crate::audit::parse_document("audit output", t) {
             Ok(doc) => path_value(&doc, name),
-            Err(e) => Found::Unknown(format!("audit output: {e}")),
+            Err(e) => Found::Unknown(e),
         },
         (Evidence::Process(p), Kind::Flag) => opt(p.flags.get(name).map(str::to_string)),
         (Evidence::Process(p), Kind::Env) => match &p.env {
@@ -415,7 +415,7 @@ mod tests {
     use crate::benchmark::model::Check;
 
     fn check(yaml: &str) -> Check {
-        serde_yaml::from_str(yaml).unwrap()
+        crate::yaml::from_str("check.yaml", yaml).unwrap()
     }
 
     fn process(flags: &[&str]) -> Gathered {
@@ -432,8 +432,7 @@ mod tests {
         Ok(Evidence::Document(DocumentEvidence {
             path: "/var/lib/kubelet/config.yaml".into(),
             text: text.into(),
-            value: crate::audit::parse_document(text)
-                .map_err(|e| format!("/var/lib/kubelet/config.yaml: {e}")),
+            value: crate::audit::parse_document("/var/lib/kubelet/config.yaml", text),
         }))
     }
 
@@ -481,7 +480,7 @@ mod tests {
         assert_eq!(j.status, Status::Warn);
         assert!(
             j.reason
-                .starts_with("/var/lib/kubelet/config.yaml: not valid YAML"),
+                .starts_with("/var/lib/kubelet/config.yaml:1:17: not valid YAML"),
             "{}",
             j.reason
         );

@@ -204,8 +204,9 @@ impl FixtureNode {
         let manifest_path = fixture.join("node.yaml");
         let text = fs::read_to_string(&manifest_path)
             .with_context(|| format!("reading {}", manifest_path.display()))?;
-        let manifest: Manifest = serde_yaml::from_str(&text)
-            .with_context(|| format!("parsing {}", manifest_path.display()))?;
+        let manifest: Manifest =
+            kubecis::yaml::from_str(&manifest_path.display().to_string(), &text)
+                .with_context(|| format!("parsing {}", manifest_path.display()))?;
         let fake = fake_component_path()?;
 
         // Take the lock before anything is spawned, and keep it until the node is gone.
@@ -408,7 +409,7 @@ pub fn can_chroot() -> bool {
 pub fn uses_process_roots(name: &str) -> bool {
     let path = fixtures_dir().join(name).join("node.yaml");
     let text = fs::read_to_string(&path).unwrap_or_default();
-    serde_yaml::from_str::<Manifest>(&text)
+    kubecis::yaml::from_str::<Manifest>(&path.display().to_string(), &text)
         .map(|m| m.processes.iter().any(|p| p.root.is_some()))
         .unwrap_or(false)
 }
@@ -690,8 +691,7 @@ fn apply_attributes(root: &Path, m: &Manifest, ids: &IdMaps, chown: bool) -> Res
 /// The first container's `command` followed by its `args`, as the kubelet would exec them.
 fn static_pod_command(path: &Path) -> Result<Vec<String>> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let pod: serde_yaml::Value =
-        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let pod = kubecis::yaml::to_value(&path.display().to_string(), &text)?;
     let container = pod
         .get("spec")
         .and_then(|s| s.get("containers"))
@@ -701,7 +701,7 @@ fn static_pod_command(path: &Path) -> Result<Vec<String>> {
     for key in ["command", "args"] {
         if let Some(seq) = container.get(key) {
             let seq = seq
-                .as_sequence()
+                .as_array()
                 .ok_or_else(|| anyhow!("{key} of {} is not a list", path.display()))?;
             for item in seq {
                 let s = item

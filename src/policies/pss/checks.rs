@@ -106,10 +106,7 @@ fn judge_admission(objects: &Objects, a: &Admission) -> PolicyOutcome {
             .iter()
             .any(|id| pss::enforces(policy.level, policy.version, id));
         for problem in &policy.problems {
-            findings.push(format!(
-                "Namespace/{}: {problem}; the admission controller enforces restricted:latest instead",
-                ns.name()
-            ));
+            findings.push(format!("Namespace/{}: {problem}", ns.name()));
         }
         if refuses {
             continue;
@@ -362,10 +359,7 @@ pub fn policy_control(objects: &Objects) -> PolicyOutcome {
     for ns in objects.of_kind("Namespace") {
         let policy = NamespacePolicy::from_namespace(&ns.value);
         for problem in &policy.problems {
-            findings.push(format!(
-                "Namespace/{}: {problem}; the admission controller enforces restricted:latest instead",
-                ns.name()
-            ));
+            findings.push(format!("Namespace/{}: {problem}", ns.name()));
         }
         if is_system_namespace(ns.name()) {
             continue;

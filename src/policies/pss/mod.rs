@@ -4,8 +4,10 @@
 //!
 //! The model mirrors the admission controller's registry on purpose, so a difference between
 //! the two is a visible row in [`CHECKS`], not a surprise:
-//! - a check has a level (baseline or restricted) and a minimum policy version; each versioned
-//!   behaviour inside a check is an explicit `minor >= N` test in its function;
+//! - a check has a level (baseline or restricted) and the policy versions at which it was
+//!   introduced and revised (upstream's `VersionedCheck` minimum versions); each revision is an
+//!   explicit `minor >= N` test in its function, or a row of a versioned table
+//!   ([`SAFE_SYSCTLS`], [`SELINUX_TYPES`]);
 //! - *restricted* is every baseline check, minus the baseline checks a restricted check
 //!   overrides (e.g. `restrictedVolumes` replaces `hostPathVolumes`), plus the restricted checks;
 //! - *privileged* runs nothing;
@@ -13,10 +15,17 @@
 //!   [`LATEST_MINOR`], as the admission controller clamps to its registry's newest version;
 //! - init, regular and ephemeral containers are all visited.
 //!
-//! The registry reproduced here is the one of Kubernetes 1.36 (newest check revision: policy
-//! v1.35). Behaviour the admission controller patched into a check's v1.0 function rather than
-//! versioning (the AppArmor *fields* and the `image` volume type) applies at every version here
-//! too, because that is what a current API server does with a pinned `enforce-version`.
+//! The registry reproduced here is the one of Kubernetes 1.37 (newest check revision: policy
+//! v1.37, the `sysctls` safe set). Behaviour the admission controller patched into a check's
+//! v1.0 function rather than versioning (the AppArmor *fields* and the `image` volume type)
+//! applies at every version here too, because that is what a current API server does with a
+//! pinned `enforce-version`.
+//!
+//! Pods are judged as the admission controller sees them, that is after the API server's
+//! defaulting: a volume that names no source is an `emptyDir` volume.
+//!
+//! `tests/pss_official.rs` holds the evaluator to pod-security-admission's own fixtures (every
+//! level and policy version, pass and fail).
 
 pub mod checks;
 
@@ -28,9 +37,9 @@ use serde_json::Value;
 
 use crate::policies::workloads::PodTemplate;
 
-/// The newest policy version with a check revision (1.35: procMount/runAsNonRoot/runAsUser
-/// user-namespace relaxations and `procMount_restricted`).
-pub const LATEST_MINOR: u32 = 35;
+/// The newest policy version with a check revision (1.37: two more safe sysctls), which
+/// `latest` means; the newest of every [`CheckDef::versions`].
+pub const LATEST_MINOR: u32 = 37;
 
 /// A Pod Security Standards level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
@@ -81,8 +90,8 @@ impl FromStr for Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Version {
     Latest,
-    /// Kubernetes 1.<minor>.
-    Minor(u32),
+    /// Kubernetes 1.<minor>; any minor the label syntax allows, newer ones included.
+    Minor(u64),
 }
 
 impl Version {
@@ -91,7 +100,7 @@ impl Version {
     pub fn effective_minor(self) -> u32 {
         match self {
             Version::Latest => LATEST_MINOR,
-            Version::Minor(m) => m.min(LATEST_MINOR),
+            Version::Minor(m) => u32::try_from(m).map_or(LATEST_MINOR, |m| m.min(LATEST_MINOR)),
         }
     }
 }
@@ -117,8 +126,9 @@ impl FromStr for Version {
 }
 
 impl Version {
-    /// The strict label syntax the admission controller accepts: `latest` or `v1.<minor>`
-    /// without leading zeros.
+    /// The label syntax the admission controller accepts (`ParseVersion`): `latest` or
+    /// `v1.<minor>`, the minor without leading zeros and within Go's `int`. Any such minor is
+    /// valid; one newer than [`LATEST_MINOR`] is evaluated as [`LATEST_MINOR`].
     pub fn parse_label(s: &str) -> Option<Version> {
         if s == "latest" {
             return Some(Version::Latest);
@@ -130,10 +140,14 @@ impl Version {
 fn parse_version(s: &str) -> Option<Version> {
     let minor = s.strip_prefix("1.")?;
     let digits_ok = !minor.is_empty()
-        && minor.len() <= 4
         && minor.bytes().all(|b| b.is_ascii_digit())
         && (minor == "0" || !minor.starts_with('0'));
-    digits_ok.then(|| minor.parse().ok().map(Version::Minor))?
+    if !digits_ok {
+        return None;
+    }
+    // strconv.Atoi on a 64-bit int: a longer number is an error upstream too.
+    let minor: i64 = minor.parse().ok()?;
+    u64::try_from(minor).ok().map(Version::Minor)
 }
 
 /// One field that breaks one check.
@@ -166,8 +180,10 @@ pub struct CheckDef {
     pub summary: &'static str,
     /// Baseline or Restricted.
     pub level: Level,
-    /// The first policy minor version (1.<since>) the check exists in.
-    pub since: u32,
+    /// The policy minor versions (1.<n>) at which the check was introduced and then revised,
+    /// ascending: upstream's `VersionedCheck` minimum versions. The first is when it starts to
+    /// apply; each later one is a `minor >= n` behaviour in the check.
+    pub versions: &'static [u32],
     /// Baseline checks this (restricted) check replaces when it is active.
     pub overrides: &'static [&'static str],
     run: fn(&Ctx<'_>) -> Vec<Violation>,
@@ -178,12 +194,17 @@ impl fmt::Debug for CheckDef {
         f.debug_struct("CheckDef")
             .field("id", &self.id)
             .field("level", &self.level)
-            .field("since", &self.since)
+            .field("versions", &self.versions)
             .finish()
     }
 }
 
 impl CheckDef {
+    /// The first policy minor version the check applies at.
+    pub fn since(&self) -> u32 {
+        self.versions[0]
+    }
+
     /// Runs this check alone at `version` (no level or override logic).
     pub fn run(&self, pod: &PodTemplate<'_>, version: Version) -> Vec<Violation> {
         let ctx = Ctx {
@@ -202,7 +223,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "HostProcess",
         summary: "windowsOptions.hostProcess unset or false on the pod and every container",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: windows_host_process,
     },
@@ -211,7 +232,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Host Namespaces",
         summary: "hostNetwork, hostPID and hostIPC unset or false",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: host_namespaces,
     },
@@ -220,7 +241,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Privileged Containers",
         summary: "securityContext.privileged unset or false on every container",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: privileged,
     },
@@ -229,7 +250,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Capabilities",
         summary: "capabilities.add only from the runtime default set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: capabilities_baseline,
     },
@@ -238,7 +259,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "HostPath Volumes",
         summary: "no hostPath volumes",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: host_path_volumes,
     },
@@ -247,7 +268,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Host Ports",
         summary: "ports[*].hostPort unset or 0 on every container",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: host_ports,
     },
@@ -256,7 +277,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Host Probes / Lifecycle Hooks",
         summary: "probes and lifecycle hooks set no httpGet.host or tcpSocket.host",
         level: Level::Baseline,
-        since: 34,
+        versions: &[34],
         overrides: &[],
         run: host_probes_and_lifecycle,
     },
@@ -265,7 +286,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "AppArmor",
         summary: "AppArmor profile RuntimeDefault or Localhost (annotations: runtime/default or localhost/*), or unset",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0],
         overrides: &[],
         run: app_armor,
     },
@@ -274,7 +295,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "SELinux",
         summary: "seLinuxOptions.type unset or container_t, container_init_t, container_kvm_t (container_engine_t from v1.31); user and role unset",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0, 31],
         overrides: &[],
         run: se_linux,
     },
@@ -283,7 +304,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "/proc Mount Type",
         summary: "securityContext.procMount unset or Default",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0, 35],
         overrides: &[],
         run: proc_mount_baseline,
     },
@@ -292,7 +313,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Seccomp",
         summary: "seccomp profile unset, RuntimeDefault or Localhost (never Unconfined)",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0, 19],
         overrides: &[],
         run: seccomp_baseline,
     },
@@ -301,16 +322,16 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Sysctls",
         summary: "only sysctls of the safe set of the policy version",
         level: Level::Baseline,
-        since: 0,
+        versions: &[0, 27, 29, 32, 37],
         overrides: &[],
         run: sysctls,
     },
     CheckDef {
         id: "restrictedVolumes",
         control: "Volume Types",
-        summary: "volumes only of type configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret",
+        summary: "volumes only of type configMap, csi, downwardAPI, emptyDir (also a volume naming no source), ephemeral, image, persistentVolumeClaim, projected or secret",
         level: Level::Restricted,
-        since: 0,
+        versions: &[0],
         overrides: &["hostPathVolumes"],
         run: restricted_volumes,
     },
@@ -319,7 +340,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Privilege Escalation",
         summary: "securityContext.allowPrivilegeEscalation false on every container",
         level: Level::Restricted,
-        since: 8,
+        versions: &[8, 25],
         overrides: &[],
         run: allow_privilege_escalation,
     },
@@ -328,7 +349,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Running as Non-root",
         summary: "runAsNonRoot true on the pod, or on every container",
         level: Level::Restricted,
-        since: 0,
+        versions: &[0, 35],
         overrides: &[],
         run: run_as_non_root,
     },
@@ -337,7 +358,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Running as Non-root user",
         summary: "runAsUser never 0",
         level: Level::Restricted,
-        since: 23,
+        versions: &[23, 35],
         overrides: &[],
         run: run_as_user,
     },
@@ -346,7 +367,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Seccomp",
         summary: "seccompProfile.type RuntimeDefault or Localhost on the pod, or on every container",
         level: Level::Restricted,
-        since: 19,
+        versions: &[19, 25],
         overrides: &["seccompProfile_baseline"],
         run: seccomp_restricted,
     },
@@ -355,7 +376,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "Capabilities",
         summary: "capabilities.drop includes ALL; capabilities.add at most NET_BIND_SERVICE",
         level: Level::Restricted,
-        since: 22,
+        versions: &[22, 25],
         overrides: &["capabilities_baseline"],
         run: capabilities_restricted,
     },
@@ -364,7 +385,7 @@ pub const CHECKS: &[CheckDef] = &[
         control: "/proc Mount Type",
         summary: "securityContext.procMount unset or Default",
         level: Level::Restricted,
-        since: 35,
+        versions: &[35],
         overrides: &["procMount"],
         run: proc_mount_restricted,
     },
@@ -383,7 +404,9 @@ pub fn active_checks(level: Level, version: Version) -> Vec<&'static CheckDef> {
     let minor = version.effective_minor();
     let mut active: Vec<&CheckDef> = CHECKS
         .iter()
-        .filter(|c| c.since <= minor && (c.level == Level::Baseline || level == Level::Restricted))
+        .filter(|c| {
+            c.since() <= minor && (c.level == Level::Baseline || level == Level::Restricted)
+        })
         .collect();
     let overridden: HashSet<&str> = active
         .iter()
@@ -431,8 +454,9 @@ pub struct NamespacePolicy {
     pub version: Version,
     /// Whether the enforce label is present at all (absent: the cluster default applies).
     pub labelled: bool,
-    /// Label values that did not parse; the admission controller then uses the most
-    /// restrictive choice (restricted / latest), and so do we.
+    /// Label values that did not parse, each with what replaces it: the admission controller
+    /// (`PolicyToEvaluate`) uses restricted for a bad level and latest for a bad version, each
+    /// on its own, and so do we.
     pub problems: Vec<String>,
 }
 
@@ -449,7 +473,10 @@ impl NamespacePolicy {
             Some(v) => match v.as_str().map(str::parse::<Level>) {
                 Some(Ok(level)) => (level, true),
                 _ => {
-                    problems.push(format!("{ENFORCE_LABEL}={} is not a level", compact(v)));
+                    problems.push(format!(
+                        "{ENFORCE_LABEL}={} is not a level; the admission controller enforces restricted",
+                        compact(v)
+                    ));
                     (Level::Restricted, true)
                 }
             },
@@ -460,7 +487,7 @@ impl NamespacePolicy {
                 Some(version) => version,
                 None => {
                     problems.push(format!(
-                        "{ENFORCE_VERSION_LABEL}={} is not a version",
+                        "{ENFORCE_VERSION_LABEL}={} is not a version; the admission controller uses latest",
                         compact(v)
                     ));
                     Version::Latest
@@ -479,7 +506,13 @@ impl NamespacePolicy {
 impl fmt::Display for NamespacePolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.labelled {
-            write!(f, "enforce={}:{}", self.level, self.version)
+            write!(f, "enforce={}:{}", self.level, self.version)?;
+            match self.version {
+                Version::Minor(m) if m > u64::from(LATEST_MINOR) => {
+                    write!(f, " (evaluated as v1.{LATEST_MINOR}, the newest policy)")
+                }
+                _ => Ok(()),
+            }
         } else {
             f.write_str("no enforce label (cluster default, privileged unless configured)")
         }
@@ -791,20 +824,29 @@ fn app_armor(ctx: &Ctx<'_>) -> Vec<Violation> {
     out
 }
 
+/// The `seLinuxOptions.type` values baseline allows besides empty, with the policy version
+/// that allowed each.
+pub const SELINUX_TYPES: &[(u32, &str)] = &[
+    (0, "container_t"),
+    (0, "container_init_t"),
+    (0, "container_kvm_t"),
+    (31, "container_engine_t"),
+];
+
 fn se_linux(ctx: &Ctx<'_>) -> Vec<Violation> {
-    let mut allowed = vec!["", "container_t", "container_init_t", "container_kvm_t"];
-    if ctx.minor >= 31 {
-        allowed.push("container_engine_t");
-    }
+    let allowed = allowed_at(SELINUX_TYPES, ctx.minor);
     let mut out = Vec::new();
     for (path, opts) in ctx.sc_fields("seLinuxOptions") {
         let ty = present(opts.get("type"));
         if let Some(ty) = ty {
-            if !ty.as_str().is_some_and(|t| allowed.contains(&t)) {
+            if !ty
+                .as_str()
+                .is_some_and(|t| t.is_empty() || allowed.contains(&t))
+            {
                 out.push(ctx.violation(
                     format!("{path}.type"),
                     compact(ty),
-                    format!("must be unset or one of {}", allowed[1..].join(", ")),
+                    format!("must be unset or one of {}", allowed.join(", ")),
                 ));
             }
         }
@@ -909,30 +951,38 @@ fn seccomp_baseline(ctx: &Ctx<'_>) -> Vec<Violation> {
         .collect()
 }
 
-/// The sysctls baseline allows at a policy version: namespaced and isolated per pod.
+/// The sysctls baseline allows, each with the policy version that made it safe: namespaced in
+/// the kernel and isolated from other pods (upstream's `sysctlsAllowedV1Dot<n>` sets, which
+/// only ever grow).
+pub const SAFE_SYSCTLS: &[(u32, &str)] = &[
+    (0, "kernel.shm_rmid_forced"),
+    (0, "net.ipv4.ip_local_port_range"),
+    (0, "net.ipv4.tcp_syncookies"),
+    (0, "net.ipv4.ping_group_range"),
+    (0, "net.ipv4.ip_unprivileged_port_start"),
+    (27, "net.ipv4.ip_local_reserved_ports"),
+    (29, "net.ipv4.tcp_keepalive_time"),
+    (29, "net.ipv4.tcp_fin_timeout"),
+    (29, "net.ipv4.tcp_keepalive_intvl"),
+    (29, "net.ipv4.tcp_keepalive_probes"),
+    (32, "net.ipv4.tcp_rmem"),
+    (32, "net.ipv4.tcp_wmem"),
+    (37, "net.ipv4.tcp_slow_start_after_idle"),
+    (37, "net.ipv4.tcp_notsent_lowat"),
+];
+
+/// Entries of a versioned allow-list that apply at policy version 1.`minor`.
+fn allowed_at(table: &'static [(u32, &'static str)], minor: u32) -> Vec<&'static str> {
+    table
+        .iter()
+        .filter(|(since, _)| *since <= minor)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+/// The sysctls baseline allows at policy version 1.`minor`.
 pub fn safe_sysctls(minor: u32) -> Vec<&'static str> {
-    let mut s = vec![
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start",
-    ];
-    if minor >= 27 {
-        s.push("net.ipv4.ip_local_reserved_ports");
-    }
-    if minor >= 29 {
-        s.extend([
-            "net.ipv4.tcp_keepalive_time",
-            "net.ipv4.tcp_fin_timeout",
-            "net.ipv4.tcp_keepalive_intvl",
-            "net.ipv4.tcp_keepalive_probes",
-        ]);
-    }
-    if minor >= 32 {
-        s.extend(["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"]);
-    }
-    s
+    allowed_at(SAFE_SYSCTLS, minor)
 }
 
 fn sysctls(ctx: &Ctx<'_>) -> Vec<Violation> {
@@ -991,16 +1041,16 @@ fn restricted_volumes(ctx: &Ctx<'_>) -> Vec<Violation> {
             .iter()
             .filter(|(k, v)| k.as_str() != "name" && !v.is_null())
             .collect();
-        if sources
-            .iter()
-            .any(|(k, _)| RESTRICTED_VOLUME_TYPES.contains(&k.as_str()))
+        // No source at all is not an unknown type: the API server defaults such a volume to
+        // emptyDir before admission runs. A key it does not know still counts against the pod.
+        if sources.is_empty()
+            || sources
+                .iter()
+                .any(|(k, _)| RESTRICTED_VOLUME_TYPES.contains(&k.as_str()))
         {
             continue;
         }
-        let (ty, source) = sources
-            .first()
-            .map(|(k, v)| (k.as_str(), *v))
-            .unwrap_or(("unknown", &Value::Null));
+        let (ty, source) = (sources[0].0.as_str(), sources[0].1);
         out.push(ctx.violation(
             format!("{}.volumes[{i}].{ty}", ctx.pod.spec_path),
             compact(source),

@@ -38,7 +38,7 @@ fn restricted_pod() -> Value {
     })
 }
 
-const V: fn(u32) -> Version = Version::Minor;
+const V: fn(u64) -> Version = Version::Minor;
 
 #[test]
 fn versions_parse_like_the_namespace_labels() {
@@ -50,7 +50,29 @@ fn versions_parse_like_the_namespace_labels() {
     }
     assert_eq!(Version::parse_label("v1.30"), Some(V(30)));
     assert_eq!(Version::parse_label("1.30"), None, "labels need the v");
-    assert_eq!(V(99).effective_minor(), LATEST_MINOR);
+    for bad in [
+        "v1.00",
+        "v1.-1",
+        "v1.+5",
+        "V1.30",
+        " v1.30",
+        "v1.9223372036854775808",
+    ] {
+        assert_eq!(Version::parse_label(bad), None, "{bad}");
+    }
+    // Any minor the admission controller's ParseVersion accepts, newer ones included: they
+    // are evaluated at the newest policy version, as the admission controller clamps them.
+    assert_eq!(Version::parse_label("v1.12345"), Some(V(12345)));
+    assert_eq!(
+        Version::parse_label("v1.9223372036854775807"),
+        Some(V(i64::MAX as u64))
+    );
+    assert_eq!(LATEST_MINOR, 37);
+    assert_eq!(Version::Latest.effective_minor(), 37);
+    for newer in [38, 99, 12345, i64::MAX as u64] {
+        assert_eq!(V(newer).effective_minor(), LATEST_MINOR, "v1.{newer}");
+    }
+    assert_eq!(V(36).effective_minor(), 36);
     assert_eq!(Version::Latest.to_string(), "latest");
     assert_eq!(V(7).to_string(), "v1.7");
     assert!("root".parse::<Level>().is_err());
@@ -88,6 +110,32 @@ fn registry_grows_with_the_version_and_restricted_overrides_baseline() {
     assert_eq!(latest.len(), 19 - 4, "19 checks, 4 overridden: {latest:?}");
     assert!(enforces(Level::Baseline, V(10), "privileged"));
     assert!(!enforces(Level::Baseline, Version::Latest, "runAsNonRoot"));
+}
+
+#[test]
+fn every_check_lists_its_revisions_and_latest_is_the_newest() {
+    for c in CHECKS {
+        assert!(!c.versions.is_empty(), "{}", c.id);
+        assert!(
+            c.versions.windows(2).all(|w| w[0] < w[1]),
+            "{}: revisions must ascend: {:?}",
+            c.id,
+            c.versions
+        );
+        assert!(c.overrides.is_empty() || c.level == Level::Restricted);
+    }
+    let newest = CHECKS.iter().flat_map(|c| c.versions).max();
+    assert_eq!(newest, Some(&LATEST_MINOR));
+    // The versioned allow-lists may not hold a revision the registry does not name.
+    for (table, id) in [(SAFE_SYSCTLS, "sysctls"), (SELINUX_TYPES, "seLinuxOptions")] {
+        let revisions = check(id).unwrap().versions;
+        for (since, name) in table {
+            assert!(
+                revisions.contains(since),
+                "{name}: v1.{since} not in {revisions:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -182,6 +230,8 @@ fn sysctls_follow_the_safe_set_of_each_version() {
         ("net.ipv4.tcp_fin_timeout", 29),
         ("net.ipv4.tcp_rmem", 32),
         ("net.ipv4.tcp_wmem", 32),
+        ("net.ipv4.tcp_slow_start_after_idle", 37),
+        ("net.ipv4.tcp_notsent_lowat", 37),
     ];
     for (name, since) in cases {
         if since > 0 {
@@ -201,7 +251,11 @@ fn sysctls_follow_the_safe_set_of_each_version() {
             "{name}"
         );
         assert!(failing(spec(name), Level::Baseline, Version::Latest).is_empty());
+        // A version newer than the registry is evaluated as its newest.
+        assert!(failing(spec(name), Level::Baseline, V(40)).is_empty());
     }
+    assert_eq!(safe_sysctls(36).len(), 12);
+    assert_eq!(safe_sysctls(37).len(), 14);
     assert_eq!(
         failing(spec("kernel.msgmax"), Level::Baseline, Version::Latest).len(),
         1
@@ -396,7 +450,9 @@ fn volumes_host_paths_ports_and_probe_hosts() {
             {"name": "img", "image": {"reference": "x"}},
             {"name": "host", "hostPath": {"path": "/var/run/docker.sock"}},
             {"name": "nfs", "nfs": {"server": "s", "path": "/"}},
-            {"name": "empty", "emptyDir": null}
+            {"name": "empty", "emptyDir": null},
+            {"name": "bare"},
+            {"name": "odd", "flocker": null, "unheardOf": {"x": 1}}
         ],
         "containers": [{"name": "c",
             "ports": [{"containerPort": 80, "hostPort": 0}, {"containerPort": 443, "hostPort": 8443}],
@@ -431,14 +487,27 @@ fn volumes_host_paths_ports_and_probe_hosts() {
         .filter(|(c, _, _)| *c == "restrictedVolumes")
         .map(|(_, p, _)| p)
         .collect();
+    // No source (absent or null) is the API server's default, emptyDir; an unknown key is not.
     assert_eq!(
         vols,
         [
             "spec.volumes[2].hostPath",
             "spec.volumes[3].nfs",
-            "spec.volumes[4].unknown"
+            "spec.volumes[6].unheardOf"
         ]
     );
+}
+
+#[test]
+fn a_volume_without_a_source_is_an_empty_dir_at_every_version() {
+    let mut spec = restricted_pod();
+    spec["volumes"] = json!([{"name": "v"}, {"name": "w", "secret": null}]);
+    for minor in [0, 19, 25, 36, 37] {
+        assert!(
+            failing(spec.clone(), Level::Restricted, V(minor)).is_empty(),
+            "v1.{minor}"
+        );
+    }
 }
 
 #[test]
@@ -478,4 +547,29 @@ fn namespace_labels_select_the_policy_like_the_admission_controller() {
     ));
     assert_eq!((p.level, p.version), (Level::Restricted, Version::Latest));
     assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+    assert!(
+        p.problems[0].ends_with("enforces restricted"),
+        "{:?}",
+        p.problems
+    );
+    assert!(p.problems[1].ends_with("uses latest"), "{:?}", p.problems);
+    // A bad version does not touch a good level (and the other way round).
+    let p = NamespacePolicy::from_namespace(&ns(
+        json!({ENFORCE_LABEL: "baseline", ENFORCE_VERSION_LABEL: "v1.05"}),
+    ));
+    assert_eq!((p.level, p.version), (Level::Baseline, Version::Latest));
+    assert_eq!(p.problems.len(), 1);
+    // A version newer than kubecis knows is valid and means the newest policy.
+    let p = NamespacePolicy::from_namespace(&ns(
+        json!({ENFORCE_LABEL: "baseline", ENFORCE_VERSION_LABEL: "v1.40"}),
+    ));
+    assert_eq!(
+        (p.version, p.version.effective_minor()),
+        (V(40), LATEST_MINOR)
+    );
+    assert!(p.problems.is_empty());
+    assert_eq!(
+        p.to_string(),
+        "enforce=baseline:v1.40 (evaluated as v1.37, the newest policy)"
+    );
 }

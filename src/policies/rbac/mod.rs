@@ -1080,7 +1080,7 @@ subjects: [{kind: Group, name: readers}]
     #[test]
     fn label_selector_operators() {
         let labels: BTreeMap<String, String> = [("a".to_string(), "1".to_string())].into();
-        let sel = |yaml: &str| serde_yaml::from_str::<LabelSelector>(yaml).unwrap();
+        let sel = |yaml: &str| crate::yaml::from_str::<LabelSelector>("selector", yaml).unwrap();
         assert!(sel("{}").matches(&labels));
         assert!(sel("matchExpressions: [{key: a, operator: Exists}]").matches(&labels));
         assert!(!sel("matchExpressions: [{key: a, operator: DoesNotExist}]").matches(&labels));
