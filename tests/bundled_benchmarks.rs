@@ -101,19 +101,19 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("compare", &["op", "value"]),
 ];
 
-fn unknown_fields(level: &str, value: &serde_yaml::Value, at: &str, out: &mut Vec<String>) {
+fn unknown_fields(level: &str, value: &serde_json::Value, at: &str, out: &mut Vec<String>) {
     let allowed = FIELDS.iter().find(|(l, _)| *l == level).unwrap().1;
-    let Some(map) = value.as_mapping() else {
+    let Some(map) = value.as_object() else {
         return;
     };
-    for (k, v) in map {
-        let key = k.as_str().unwrap_or("?");
+    for (key, v) in map {
+        let key = key.as_str();
         if !allowed.contains(&key) {
             out.push(format!("{at}: unknown {level} field `{key}`"));
             continue;
         }
         let children = |level: &str, out: &mut Vec<String>| {
-            for (i, item) in v.as_sequence().into_iter().flatten().enumerate() {
+            for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                 unknown_fields(level, item, &format!("{at}.{key}[{i}]"), out);
             }
         };
@@ -133,7 +133,7 @@ fn no_unknown_fields() {
     let mut problems = Vec::new();
     for (benchmark, _, files) in bundled().iter() {
         for (target, text, _) in files {
-            let doc: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+            let doc = kubecis::yaml::to_value(target, text).unwrap();
             unknown_fields(
                 "controls",
                 &doc,
@@ -147,7 +147,8 @@ fn no_unknown_fields() {
 
 #[test]
 fn the_unknown_field_check_finds_one() {
-    let doc: serde_yaml::Value = serde_yaml::from_str(
+    let doc = kubecis::yaml::to_value(
+        "f",
         "groups:\n  - checks:\n      - id: x\n        scored: true\n        tests:\n          test_items:\n            - flag: a\n              compre: {op: eq}\n",
     )
     .unwrap();
@@ -330,14 +331,11 @@ fn published_lists_match_kube_bench() {
         for target in TARGETS {
             let path: &Path = &kb.join(&benchmark).join(format!("{target}.yaml"));
             let text = std::fs::read_to_string(path).unwrap();
-            let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-            for g in doc["groups"].as_sequence().unwrap() {
-                for c in g["checks"].as_sequence().unwrap() {
-                    let id = match &c["id"] {
-                        serde_yaml::Value::String(s) => s.clone(),
-                        other => serde_yaml::to_string(other).unwrap().trim().to_string(),
-                    };
-                    theirs.push((id, c["text"].as_str().unwrap().trim().to_string()));
+            let controls: Controls = kubecis::yaml::from_str(&path.display().to_string(), &text)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for g in &controls.groups {
+                for c in &g.checks {
+                    theirs.push((c.id.clone(), c.text.trim().to_string()));
                 }
             }
         }

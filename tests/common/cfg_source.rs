@@ -51,7 +51,7 @@ pub fn benchmarks() -> Vec<String> {
 
 /// YAML goes through here (one place to switch parsers).
 fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, String> {
-    serde_yaml::from_str(text).map_err(|e| format!("{file}: {e}"))
+    kubecis::yaml::from_str(file, text).map_err(|e| e.to_string())
 }
 
 /// One published recommendation.
@@ -191,7 +191,10 @@ pub fn library(target: &str) -> Result<Library, String> {
 /// Splits a library file into its entries, keeping their text as written. The file must also
 /// be valid YAML whose top level is a mapping, so an editor's YAML support works on it.
 pub fn parse_library(file: &str, text: &str) -> Result<Library, String> {
-    let _: serde_yaml::Mapping = parse_yaml(file, text)?;
+    let doc = kubecis::yaml::to_value(file, text).map_err(|e| e.to_string())?;
+    if !doc.is_object() {
+        return Err(format!("{file}: the top level is not a mapping"));
+    }
     let mut lib = Library::default();
     let lines: Vec<&str> = text.lines().collect();
     let mut comment: Vec<String> = Vec::new();
