@@ -352,3 +352,89 @@ fn published_lists_match_kube_bench() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The checks new in the newer benchmarks, judged on evidence the fixture nodes do not have:
+/// kube-proxy metrics on every interface, a pod PID limit of -1, eventRecordQPS below 50.
+#[test]
+fn new_kubelet_and_proxy_checks_fail_what_they_should() {
+    use kubecis::audit::{DocumentEvidence, Evidence, ProcessEvidence};
+    use kubecis::facts::flags::{FlagRules, FlagSet};
+    use kubecis::report::model::Status;
+    use kubecis::verdict::{judge, Sources};
+
+    let (_, _, files) = bundled().iter().find(|(b, _, _)| b == "cis-1.12").unwrap();
+    let node = &files.iter().find(|(t, _, _)| t == "node").unwrap().2;
+    let check = |id: &str| {
+        node.groups
+            .iter()
+            .flat_map(|g| &g.checks)
+            .find(|c| c.id == id)
+            .unwrap()
+            .clone()
+    };
+    let rules = FlagRules {
+        bool_flags: &[],
+        list_flags: &[],
+    };
+    let verdict = |id: &str, args: &[&str], config: &str| {
+        let process: Result<Evidence, kubecis::audit::Missing> =
+            Ok(Evidence::Process(ProcessEvidence {
+                binary: "x".into(),
+                pid: 1,
+                flags: FlagSet::parse(args, rules),
+                env: None,
+            }));
+        let document = Ok(Evidence::Document(DocumentEvidence {
+            path: "/etc/x.yaml".into(),
+            text: config.into(),
+            value: kubecis::yaml::to_value("x", config).map_err(|e| e.to_string()),
+        }));
+        let sources = Sources {
+            audit: Some(&process),
+            config: Some(&document),
+            env: None,
+        };
+        judge(&check(id), &sources, rules).status
+    };
+    // 4.3.1: kubeadm's empty value and loopback pass; every interface or a node IP fails.
+    assert_eq!(
+        verdict("4.3.1", &[], "metricsBindAddress: \"\"\n"),
+        Status::Pass
+    );
+    assert_eq!(
+        verdict("4.3.1", &[], "metricsBindAddress: 127.0.0.1:10249\n"),
+        Status::Pass
+    );
+    assert_eq!(
+        verdict("4.3.1", &[], "metricsBindAddress: 0.0.0.0:10249\n"),
+        Status::Fail
+    );
+    assert_eq!(
+        verdict(
+            "4.3.1",
+            &["--metrics-bind-address=10.0.0.5:10249"],
+            "metricsBindAddress: \"\"\n"
+        ),
+        Status::Fail,
+        "the flag wins over the file"
+    );
+    // 4.2.13 (Manual: a failure is a WARN): -1 is no limit.
+    assert_eq!(verdict("4.2.13", &[], "podPidsLimit: -1\n"), Status::Warn);
+    assert_eq!(verdict("4.2.13", &[], "podPidsLimit: 4096\n"), Status::Pass);
+    // 4.2.8: 0 (no limit) or at least 50.
+    assert_eq!(verdict("4.2.8", &[], "eventRecordQPS: 5\n"), Status::Warn);
+    assert_eq!(verdict("4.2.8", &[], "eventRecordQPS: 0\n"), Status::Pass);
+    assert_eq!(
+        verdict("4.2.8", &["--event-qps=60"], "x: 1\n"),
+        Status::Pass
+    );
+    // 4.2.14: seccompDefault must be true.
+    assert_eq!(
+        verdict("4.2.14", &[], "seccompDefault: false\n"),
+        Status::Warn
+    );
+    assert_eq!(
+        verdict("4.2.14", &[], "seccompDefault: true\n"),
+        Status::Pass
+    );
+}
