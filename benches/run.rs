@@ -2,6 +2,13 @@
 //! and parsed, the live /proc scanned, a real `kube-apiserver` process's flags parsed, files
 //! stat'ed and config documents read under --root, every check judged. A second figure times
 //! the same checks evaluated from a snapshot (no I/O), which is the cost of judging alone.
+//!
+//! Then the bundled benchmarks themselves: a full five-target audit (master, etcd,
+//! controlplane, node, policies) with cis-1.23 and with cis-1.12 on the
+//! `hardened-control-plane` fixture node (its files, modes and running components, as the
+//! tests materialize it) and the demo cluster's API objects. cis-1.12 must stay within twice
+//! cis-1.23's time. The node's processes are the `fake_component` example, which `cargo bench`
+//! does not build: `cargo build --release --example fake_component` first.
 
 use std::fmt::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -13,7 +20,12 @@ use criterion::{criterion_group, Criterion};
 use kubecis::audit::ObjectsState;
 use kubecis::benchmark::load::{self, DefinitionSource};
 use kubecis::facts::Facts;
+use kubecis::policies::objects::Objects;
 use kubecis::runner::{Runner, Selection};
+
+#[allow(dead_code)]
+#[path = "../tests/common/fixture.rs"]
+mod fixture;
 
 const CONFIG: &str = r#"
 master:
@@ -192,10 +204,67 @@ fn bench(c: &mut Criterion) {
     );
 }
 
+/// A full five-target audit with each bundled benchmark on a fixture node.
+fn bundled(c: &mut Criterion) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The harness spawns the node's components from the fake_component example, which
+    // `cargo bench` does not build.
+    let node = match fixture::FixtureNode::try_materialize("hardened-control-plane") {
+        Ok(node) => node,
+        Err(e) => {
+            eprintln!(
+                "skipped: the bundled benchmarks' runs ({e:#}; `cargo build --release --example \
+                 fake_component` first)"
+            );
+            return;
+        }
+    };
+    let source = DefinitionSource::Dir(repo.join("cfg"));
+    let mut objects = Objects::default();
+    for file in [
+        "tests/fixtures/rbac/default-cluster.yaml",
+        "tests/fixtures/pss/cluster/namespaces.yaml",
+        "tests/fixtures/pss/cluster/workloads.yaml",
+    ] {
+        let text = std::fs::read_to_string(repo.join(file)).unwrap();
+        objects.add_text(file, &text).unwrap();
+    }
+    let objects: ObjectsState = Ok(objects);
+    for benchmark in ["cis-1.23", "cis-1.12"] {
+        let selection = Selection {
+            benchmark: Some(benchmark.into()),
+            targets: ["master", "etcd", "controlplane", "node", "policies"]
+                .map(String::from)
+                .to_vec(),
+            scored: true,
+            unscored: true,
+            ..Selection::default()
+        };
+        let full_run = || {
+            let config = load::load_config(&source, None, Some(benchmark)).unwrap();
+            let facts = Facts::live(node.root(), Path::new("/proc"));
+            Runner {
+                source: &source,
+                config: &config,
+                facts: &facts,
+                objects: &objects,
+            }
+            .run(&selection)
+            .unwrap()
+        };
+        let report = full_run();
+        assert!(report.totals.total() > 120, "{benchmark}: every target ran");
+        c.bench_function(
+            &format!("{benchmark}: five targets on hardened-control-plane"),
+            |b| b.iter(full_run),
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = bench
+    targets = bench, bundled
 }
 
 fn main() {

@@ -213,16 +213,21 @@ fn checks(args: &ChecksArgs) -> Result<u8> {
     if args.defs.strict {
         load::strict(&files.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
     }
+    let mut text = String::new();
     if args.markdown {
-        print!("{}", crate::benchmark::doc::markdown(&benchmark, &files));
+        text = crate::benchmark::doc::markdown(&benchmark, &files);
     } else {
         for (target, c) in &files {
             for g in &c.groups {
                 for check in &g.checks {
-                    println!("{target}\t{}\t{}", check.id, check.text);
+                    text += &format!("{target}\t{}\t{}\n", check.id, check.text);
                 }
             }
         }
     }
-    Ok(0)
+    // A reader that stops early (`| head`) closes the pipe: that is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(0),
+    }
 }

@@ -77,3 +77,50 @@ fn passes_when(check: &Check, group: CheckType) -> String {
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
+
+/// One bundled benchmark for [`index`]: its name, the Kubernetes versions mapped to it, and its
+/// controls files.
+pub struct IndexEntry<'a> {
+    pub benchmark: &'a str,
+    pub versions: Vec<&'a str>,
+    pub files: &'a [(String, Controls)],
+}
+
+/// `docs/checks.md`: every bundled benchmark, with the Kubernetes versions it is chosen for and
+/// how many of its checks are Automated (scored) and Manual, linking to its own table.
+pub fn index(entries: &[IndexEntry]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Bundled benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Generated from the definitions (`tests/docs_fresh.rs`); do not edit by hand. Each \
+         benchmark's checks are in `docs/checks/<benchmark>.md`, printed by \
+         `kubecis checks --benchmark <benchmark> --markdown`.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| benchmark | Kubernetes | checks | Automated | Manual | table |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for e in entries {
+        let checks: Vec<&Check> = e
+            .files
+            .iter()
+            .flat_map(|(_, c)| c.groups.iter().flat_map(|g| g.checks.iter()))
+            .collect();
+        let automated = checks.iter().filter(|c| c.scored).count();
+        let _ = writeln!(
+            out,
+            "| {b} | {v} | {} | {automated} | {} | [checks/{b}.md](checks/{b}.md) |",
+            checks.len(),
+            checks.len() - automated,
+            b = e.benchmark,
+            v = if e.versions.is_empty() {
+                "-".to_string()
+            } else {
+                e.versions.join(", ")
+            },
+        );
+    }
+    out
+}

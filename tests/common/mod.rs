@@ -4,6 +4,8 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cfg_source;
+pub mod diff;
 pub mod fixture;
 
 /// Runs the kubecis binary; returns its exit code (-1 when killed by a signal), stdout and
