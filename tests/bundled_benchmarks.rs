@@ -331,10 +331,12 @@ fn published_lists_match_kube_bench() {
         for target in TARGETS {
             let path: &Path = &kb.join(&benchmark).join(format!("{target}.yaml"));
             let text = std::fs::read_to_string(path).unwrap();
-            let controls: Controls = kubecis::yaml::from_str(&path.display().to_string(), &text)
-                .unwrap_or_else(|e| panic!("{e}"));
-            for g in &controls.groups {
-                for c in &g.checks {
+            // Only ids and titles are compared: kube-bench's shell audits need no validating.
+            let controls: kubecis::benchmark::raw::RawControls =
+                kubecis::yaml::from_str(&path.display().to_string(), &text)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            for g in controls.groups.iter().flatten() {
+                for c in g.checks.iter().flatten() {
                     theirs.push((c.id.clone(), c.text.trim().to_string()));
                 }
             }
